@@ -1,0 +1,58 @@
+/**
+ * The report's JSON contract (schemaVersion 1). Printed by `analyze`, flattened
+ * into the enrichment finding's source properties. Later sections are added,
+ * these names stay. Missing facts are null, never invented.
+ */
+import type { LocationType } from '../finding/types.js';
+
+export type C2Role = 'reverse' | 'bind' | 'relay' | 'unknown';
+export type C2Transport = 'tcp' | 'udp' | 'tls' | 'socks' | 'proxy' | 'unix' | 'other';
+
+export interface C2Endpoint {
+  role: C2Role;
+  transport: C2Transport | null;
+  /** Final target host (for SOCKS/PROXY the target, not the proxy); brackets removed from IPv6. */
+  host: string | null;
+  port: number | null;
+  ipVersion: 4 | 6 | null;
+  /** Command run by EXEC/SYSTEM, without surrounding quotes. */
+  program: string | null;
+  pty: boolean;
+}
+
+/** Null when a fact the command needs is missing (never a placeholder). */
+export interface Commands {
+  getCredentials: string | null;
+  copyBinary: string | null;
+  exec: string | null;
+}
+
+export interface FindingSummary {
+  name: string;
+  category: string;
+  state: string;
+  severity: string | null;
+  eventTime: string | null;
+  resourceName: string | null;
+  projectDisplayName: string | null;
+}
+
+export interface TriagedReport {
+  schemaVersion: 1;
+  status: 'triaged';
+  finding: FindingSummary;
+  cluster: { project: string; location: string; name: string; locationType: LocationType; resourceName: string } | null;
+  workload: { namespace: string | null; pod: string | null; container: string | null; image: string | null; node: string | null };
+  process: { binary: string | null; args: string[]; argsTruncated: boolean };
+  c2: C2Endpoint;
+  commands: Commands;
+}
+
+export interface SkippedReport {
+  schemaVersion: 1;
+  status: 'skipped';
+  reason: string;
+  finding: FindingSummary;
+}
+
+export type Report = TriagedReport | SkippedReport;
