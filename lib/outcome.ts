@@ -1,0 +1,28 @@
+/**
+ * Ack or retry is decided here, once. A Pub/Sub delivery is acked when the
+ * handler resolves and redelivered when it rejects (functions-framework turns
+ * a rejection into HTTP 500); so only "retry" may make the handler throw.
+ */
+import { classifyError, describeError, InvalidInputError } from './errors.js';
+
+export type OutcomeKind = 'triaged' | 'skipped' | 'rejected' | 'failed_permanent' | 'retry';
+
+export interface Outcome {
+  outcome: OutcomeKind;
+  reason: string;
+}
+
+export function disposition(kind: OutcomeKind): 'ack' | 'retry' {
+  return kind === 'retry' ? 'retry' : 'ack';
+}
+
+export function outcomeForError(err: unknown, stage: string): Outcome {
+  if (err instanceof InvalidInputError) return { outcome: 'rejected', reason: err.message };
+  const reason = `${stage}: ${describeError(err)}`;
+  return classifyError(err) === 'transient' ? { outcome: 'retry', reason } : { outcome: 'failed_permanent', reason };
+}
+
+/** The error a handler throws to have Pub/Sub redeliver. */
+export class RetryableFailure extends Error {
+  override name = 'RetryableFailure';
+}
