@@ -1,0 +1,159 @@
+/**
+ * The report sections the gatherers produce: the contract between gatherers
+ * and the report. Every field a gatherer could not learn is null (never a
+ * guess). All strings are still untrusted text; rendering cleans them.
+ */
+import type { KubeAccess } from '../clients.js';
+
+export interface RelatedFinding {
+  name: string;
+  category: string;
+  /** The source's display name (e.g. "Container Threat Detection"), when the API returns it. */
+  source: string | null;
+  eventTime: string | null;
+  severity: string | null;
+  state: string | null;
+  namespace: string | null;
+  pod: string | null;
+  container: string | null;
+}
+
+export interface RelatedFindingsSection {
+  windowMinutes: number;
+  /** Same pod (and container, when both are known). */
+  sameContainer: RelatedFinding[];
+  /** Other pods of the same workload (same owner prefix / labels). */
+  otherPodsSameWorkload: RelatedFinding[];
+  /** Counts by category over sameContainer. */
+  countsByCategory: Record<string, number>;
+  /** Findings on the same cluster in the window that matched neither list. */
+  otherInClusterCount: number;
+  /** The query hit the page cap: lists may be incomplete. */
+  truncated: boolean;
+}
+
+export interface ClusterSection {
+  location: string | null;
+  locationType: 'zonal' | 'regional' | null;
+  status: string | null;
+  currentMasterVersion: string | null;
+  labels: Record<string, string>;
+  /** Labels whose key looks like an owner (owner, team, contact, ...). */
+  ownerLabels: Record<string, string>;
+  network: string | null;
+  subnetwork: string | null;
+  podCidr: string | null;
+  servicesCidr: string | null;
+  networkPolicyEnforced: boolean | null;
+  workloadIdentityPool: string | null;
+  privateEndpoint: boolean | null;
+  /** loggingConfig.componentConfig.enableComponents (e.g. SYSTEM_COMPONENTS, WORKLOADS); null when unknown. */
+  loggingComponents: string[] | null;
+  /** The node pool the finding's node belongs to, when it can be told. */
+  nodePool: string | null;
+  consoleUrl: string | null;
+  /** For the Kubernetes gatherers only; never rendered into the report. */
+  access: KubeAccess | null;
+}
+
+export interface NodeSection {
+  name: string;
+  /** The container.googleapis.com/instance_id annotation: the Compute Engine instance id. */
+  instanceId: string | null;
+  labels: Record<string, string>;
+  nodePool: string | null;
+  zone: string | null;
+  osImage: string | null;
+  kernelVersion: string | null;
+  containerRuntime: string | null;
+  createdAt: string | null;
+  consoleUrl: string | null;
+}
+
+export interface OwnerRef {
+  kind: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface PodContainer {
+  name: string;
+  image: string | null;
+  /** containerStatuses[].imageID: the digest actually running. */
+  imageDigest: string | null;
+  restartCount: number | null;
+  ready: boolean | null;
+}
+
+export interface PodSection {
+  /** 'kubernetes' when read from the API; 'finding' when the pod is gone and only the finding's facts remain. */
+  source: 'kubernetes' | 'finding';
+  namespace: string;
+  name: string;
+  phase: string | null;
+  startTime: string | null;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  serviceAccount: string | null;
+  node: string | null;
+  containers: PodContainer[];
+  /** e.g. "privileged container checkout", "hostPID", "runs as root", "adds capability SYS_ADMIN", "hostPath /var/run". */
+  redFlags: string[];
+  /** Owner chain from the pod's direct owner up to the top-level workload. */
+  owners: OwnerRef[];
+  consoleUrl: string | null;
+}
+
+export interface LogLine {
+  timestamp: string | null;
+  severity: string | null;
+  /** Length-capped, control characters stripped, secrets redacted. */
+  text: string;
+}
+
+export interface LogSection {
+  filter: string;
+  window: { start: string; end: string };
+  /** Entries read (at most the page cap). */
+  count: number;
+  /** More entries exist than were read. */
+  truncated: boolean;
+  first: LogLine[];
+  last: LogLine[];
+  /** Logs Explorer deep link with the same filter and time range. */
+  link: string;
+}
+
+export interface ExecEvent {
+  time: string | null;
+  principal: string | null;
+  callerIp: string | null;
+  userAgent: string | null;
+  /** The command, when the audit entry carries it (requestURI command= parameters). */
+  command: string[] | null;
+  namespace: string | null;
+  pod: string | null;
+  mentionsSocat: boolean;
+}
+
+export interface PodChangeEvent {
+  time: string | null;
+  /** create, patch, update or delete */
+  verb: string;
+  principal: string | null;
+}
+
+export interface AuditLogSection extends LogSection {
+  execs: ExecEvent[];
+  podChanges: PodChangeEvent[];
+}
+
+export interface GatheredSections {
+  relatedFindings: RelatedFindingsSection;
+  cluster: ClusterSection;
+  node: NodeSection;
+  pod: PodSection;
+  podLogs: LogSection;
+  auditLogs: AuditLogSection;
+  nodeLogs: LogSection;
+}
