@@ -39,14 +39,15 @@ export interface EmulatorHosts {
   loggingEmulatorHost: string | null;
 }
 
-type GaxOptions = { apiEndpoint: string; port: number; sslCreds: unknown };
+type GaxOptions = { apiEndpoint: string; port: number; sslCreds: unknown; universeDomain: string };
 
 /** Options that point a gax client at a loopback emulator without credentials. */
 export async function emulatorOptions(hostPort: string): Promise<GaxOptions> {
   const hp = splitHostPort(hostPort);
   if (!hp) throw new Error(`not a host:port: ${JSON.stringify(hostPort)}`);
   const { grpc } = await import('google-gax');
-  return { apiEndpoint: hp.host, port: hp.port, sslCreds: grpc.credentials.createInsecure() };
+  // An explicit universe domain stops google-auth-library from probing the metadata server (169.254.169.254) for one.
+  return { apiEndpoint: hp.host, port: hp.port, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' };
 }
 
 // Every gax client takes these options; the cast is the one place their ClientOptions types meet.
