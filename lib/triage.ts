@@ -1,0 +1,78 @@
+/**
+ * The pipeline: notification → parse → filter → analyze → write back.
+ * It never throws: every path ends in an Outcome, and lib/outcome.ts alone
+ * decides what an error means. Dependencies come in as arguments.
+ */
+import type { Config } from './config.js';
+import { unwrapEnvelope, type Delivery } from './finding/envelope.js';
+import { parseNotification } from './finding/parse.js';
+import type { SocatFinding } from './finding/types.js';
+import { decideFilter } from './filter.js';
+import { outcomeForError, type Outcome } from './outcome.js';
+import { analyzeFinding, skippedReport } from './report/analyze.js';
+import type { Report } from './report/types.js';
+import { writeBack, type SccWriter, type WriteResult } from './scc/writeback.js';
+import { toMillis } from './timestamp.js';
+
+export interface TriageDeps {
+  config: Config;
+  /** Resolved lazily so a skipped notification never pays for creating clients. */
+  scc: () => Promise<SccWriter>;
+  now: () => Date;
+}
+
+export interface TriageResult extends Outcome {
+  findingName: string | null;
+  messageId: string | null;
+  report: Report | null;
+  written: WriteResult | null;
+}
+
+function ageSeconds(delivery: Delivery | null, now: Date): number | null {
+  const published = delivery?.publishTime ? toMillis(delivery.publishTime) : null;
+  return published === null ? null : (now.getTime() - published) / 1000;
+}
+
+export async function triageEvent(body: unknown, deps: TriageDeps): Promise<TriageResult> {
+  let messageId: string | null = null;
+  let finding: SocatFinding | null = null;
+  let report: Report | null = null;
+  const result = (o: Outcome, written: WriteResult | null = null): TriageResult => ({
+    ...o,
+    findingName: finding?.name ?? null,
+    messageId,
+    report,
+    written,
+  });
+  try {
+    const { notification, delivery } = unwrapEnvelope(body);
+    messageId = delivery?.messageId ?? null;
+    finding = parseNotification(notification);
+    const decision = decideFilter(finding, deps.config.categories);
+    if (!decision.triage) {
+      report = skippedReport(finding, decision.reason);
+      return result({ outcome: 'skipped', reason: decision.reason });
+    }
+    // Checked after the filter: a stale notification that is not ours is simply skipped.
+    const age = ageSeconds(delivery, deps.now());
+    if (age !== null && age > deps.config.maxEventAgeSeconds) {
+      return result({
+        outcome: 'failed_permanent',
+        reason: `delivery is ${Math.round(age)} s old, beyond MAX_EVENT_AGE_SECONDS=${deps.config.maxEventAgeSeconds}; not triaged`,
+      });
+    }
+    const triaged = analyzeFinding(finding);
+    report = triaged;
+    if (deps.config.dryRun) return result({ outcome: 'triaged', reason: 'dry run: nothing written' });
+    // parseConfig requires it outside dry runs; a misconfiguration must retry (and park), never drop.
+    if (deps.config.sccSourceName === null) throw new Error('SCC_SOURCE_NAME is not configured');
+    const written = await writeBack(await deps.scc(), triaged, {
+      sourceName: deps.config.sccSourceName,
+      organization: finding.organization ?? /^organizations\/(\d+)/.exec(deps.config.sccSourceName)?.[1] ?? null,
+      now: deps.now(),
+    });
+    return result({ outcome: 'triaged', reason: `enrichment finding ${written.enrichmentFinding} written` }, written);
+  } catch (err) {
+    return result(outcomeForError(err, finding === null ? 'input' : 'write-back'));
+  }
+}
