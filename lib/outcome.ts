@@ -22,7 +22,15 @@ export function outcomeForError(err: unknown, stage: string): Outcome {
   return classifyError(err) === 'transient' ? { outcome: 'retry', reason } : { outcome: 'failed_permanent', reason };
 }
 
-/** The error a handler throws to have Pub/Sub redeliver. */
+/**
+ * The error a handler throws to have Pub/Sub redeliver. functions-framework
+ * logs the thrown error's stack; the outcome line already says everything,
+ * so the stack is reduced to that one line.
+ */
 export class RetryableFailure extends Error {
   override name = 'RetryableFailure';
+  constructor(reason: string) {
+    super(reason);
+    this.stack = `${this.name}: ${reason}`;
+  }
 }
