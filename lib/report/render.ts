@@ -38,7 +38,7 @@ export function summaryLines(r: TriagedReport): string[] {
     c === null
       ? `Cluster: unknown (resource ${v(r.finding.resourceName, 300)}).`
       : `Cluster: ${v(c.name)} in ${v(c.location)} (${c.locationType}), project ${v(r.finding.projectDisplayName ?? c.project)}.`,
-    `Process: ${v(r.process.binary, 300)} ${cleanLine(r.process.args.join(' '), 600)}${r.process.argsTruncated ? ' [arguments truncated by SCC]' : ''}`,
+    `Process: ${r.process.args.length ? cleanLine(r.process.args.join(' '), 600) : '(no arguments)'} (binary ${v(r.process.binary, 300)})${r.process.argsTruncated ? ' [arguments truncated by SCC]' : ''}`,
   ];
   const steps = nextSteps(r);
   if (steps.length > 0) lines.push('Next:', ...steps.map((s, i) => `  ${i + 1}. ${s}`));
