@@ -5,5 +5,6 @@ export default {
   roots: ['<rootDir>/dist/test'],
   testMatch: ['**/*.test.js'],
   transform: {},
+  setupFiles: ['<rootDir>/dist/test/support/offline-guard.js'],
   testTimeout: 30000,
 };

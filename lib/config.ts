@@ -32,6 +32,20 @@ export interface Config {
   logLevel: LogLevel;
   /** host:port of a local SCC emulator (loopback only); null = the real API. */
   sccEmulatorHost: string | null;
+  gkeEmulatorHost: string | null;
+  loggingEmulatorHost: string | null;
+  /** All gatherers together get this long; what is not in by then becomes a gap. */
+  gatherDeadlineMs: number;
+  /** Gatherers switched off by section name (see the README catalog). */
+  disabledGatherers: string[];
+  relatedWindowMinutes: number;
+  logWindowBeforeMinutes: number;
+  logWindowAfterMinutes: number;
+  logEntriesMax: number;
+  logExcerptEntries: number;
+  logLineMaxChars: number;
+  cacheTtlSeconds: number;
+  cacheMaxEntries: number;
 }
 
 export interface EnvVarDoc {
@@ -59,12 +73,26 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   },
   { name: 'DRY_RUN', default: 'false', description: 'true: triage and log the report, write nothing to SCC.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace or silent.' },
+  { name: 'GATHER_DEADLINE_MS', default: '20000', description: 'Shared deadline for all gatherers; a lookup still running then becomes a gap in the report.' },
+  { name: 'DISABLED_GATHERERS', default: '(none)', description: 'Comma-separated gatherer sections to switch off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs).' },
+  { name: 'RELATED_WINDOW_MINUTES', default: '60', description: 'Related findings: same cluster within ± this many minutes of the finding.' },
+  { name: 'LOG_WINDOW_BEFORE_MINUTES', default: '30', description: 'Log queries start this many minutes before the finding.' },
+  { name: 'LOG_WINDOW_AFTER_MINUTES', default: '10', description: 'Log queries end this many minutes after the finding.' },
+  { name: 'LOG_ENTRIES_MAX', default: '200', description: 'At most this many entries are read per log query (one page).' },
+  { name: 'LOG_EXCERPT_ENTRIES', default: '5', description: 'The report keeps the first and last this many entries of each log query.' },
+  { name: 'LOG_LINE_MAX_CHARS', default: '300', description: 'Each log excerpt line is capped at this many characters.' },
+  { name: 'CACHE_TTL_SECONDS', default: '300', description: 'How long an instance reuses cluster, node and related-findings lookups.' },
+  { name: 'CACHE_MAX_ENTRIES', default: '1000', description: 'How many lookups an instance keeps at most.' },
   {
     name: 'SCC_EMULATOR_HOST',
     default: '(unset)',
     description: 'host:port of a local SCC emulator, for tests and the demo. Loopback addresses only.',
   },
+  { name: 'GKE_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local GKE ClusterManager emulator. Loopback only; Kubernetes calls then use the emulator token.' },
+  { name: 'LOGGING_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Cloud Logging emulator. Loopback only.' },
 ];
+
+export const GATHERER_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs'] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SOURCE_NAME = /^organizations\/\d{1,32}\/sources\/\d{1,32}$/;
@@ -102,6 +130,29 @@ function parseEmulatorHost(env: Env, name: string): string | null {
   return value;
 }
 
+/** Which gatherers call which emulated API (Kubernetes is reached through GKE's answer). */
+const GATHERERS_BY_EMULATOR: Record<string, readonly string[]> = {
+  SCC_EMULATOR_HOST: ['relatedFindings'],
+  GKE_EMULATOR_HOST: ['cluster', 'node', 'pod'],
+  LOGGING_EMULATOR_HOST: ['podLogs', 'auditLogs', 'nodeLogs'],
+};
+
+/**
+ * A half-emulated setup would send the rest of the calls to the real Google
+ * APIs (and probe for credentials) from a test or demo machine. Once any
+ * emulator is set, every API must be emulated or its gatherers disabled.
+ */
+function requireCompleteEmulation(hosts: Record<string, string | null>, disabled: readonly string[]): void {
+  if (Object.values(hosts).every((h) => h === null)) return;
+  for (const [variable, gatherers] of Object.entries(GATHERERS_BY_EMULATOR)) {
+    if (hosts[variable] !== null) continue;
+    const live = gatherers.filter((g) => !disabled.includes(g));
+    if (live.length > 0) {
+      throw new ConfigError(variable, `is unset while other emulators are set: set it, or add ${live.join(',')} to DISABLED_GATHERERS`);
+    }
+  }
+}
+
 export function parseConfig(env: Env): Config {
   const sccSourceName = read(env, 'SCC_SOURCE_NAME') ?? null;
   if (sccSourceName !== null && !SOURCE_NAME.test(sccSourceName)) {
@@ -120,12 +171,39 @@ export function parseConfig(env: Env): Config {
   if (!dryRun && sccSourceName === null) {
     throw new ConfigError('SCC_SOURCE_NAME', 'is required unless DRY_RUN=true');
   }
+  const disabledGatherers = (read(env, 'DISABLED_GATHERERS') ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
+  for (const g of disabledGatherers) {
+    if (!(GATHERER_SECTIONS as readonly string[]).includes(g)) {
+      throw new ConfigError('DISABLED_GATHERERS', `unknown gatherer ${JSON.stringify(g)}; known: ${GATHERER_SECTIONS.join(', ')}`);
+    }
+  }
+  const emulators = {
+    SCC_EMULATOR_HOST: parseEmulatorHost(env, 'SCC_EMULATOR_HOST'),
+    GKE_EMULATOR_HOST: parseEmulatorHost(env, 'GKE_EMULATOR_HOST'),
+    LOGGING_EMULATOR_HOST: parseEmulatorHost(env, 'LOGGING_EMULATOR_HOST'),
+  };
+  requireCompleteEmulation(emulators, disabledGatherers);
   return {
     sccSourceName,
     categories,
     maxEventAgeSeconds: parseInteger(env, 'MAX_EVENT_AGE_SECONDS', 86400, 60, 31 * 86400),
     dryRun,
     logLevel: logLevel as LogLevel,
-    sccEmulatorHost: parseEmulatorHost(env, 'SCC_EMULATOR_HOST'),
+    sccEmulatorHost: emulators.SCC_EMULATOR_HOST,
+    gkeEmulatorHost: emulators.GKE_EMULATOR_HOST,
+    loggingEmulatorHost: emulators.LOGGING_EMULATOR_HOST,
+    gatherDeadlineMs: parseInteger(env, 'GATHER_DEADLINE_MS', 20000, 100, 300000),
+    disabledGatherers,
+    relatedWindowMinutes: parseInteger(env, 'RELATED_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
+    logWindowBeforeMinutes: parseInteger(env, 'LOG_WINDOW_BEFORE_MINUTES', 30, 0, 24 * 60),
+    logWindowAfterMinutes: parseInteger(env, 'LOG_WINDOW_AFTER_MINUTES', 10, 0, 24 * 60),
+    logEntriesMax: parseInteger(env, 'LOG_ENTRIES_MAX', 200, 1, 1000),
+    logExcerptEntries: parseInteger(env, 'LOG_EXCERPT_ENTRIES', 5, 0, 50),
+    logLineMaxChars: parseInteger(env, 'LOG_LINE_MAX_CHARS', 300, 40, 4096),
+    cacheTtlSeconds: parseInteger(env, 'CACHE_TTL_SECONDS', 300, 0, 86400),
+    cacheMaxEntries: parseInteger(env, 'CACHE_MAX_ENTRIES', 1000, 1, 100000),
   };
 }

@@ -1,15 +1,18 @@
 /**
- * Every IAM permission the deployed function uses, next to the call that
- * needs it. terraform/ grants exactly this list (test/terraform checks it);
- * adding a call to a Google API means adding its permission here.
+ * Every IAM permission the deployed function uses, next to the code that
+ * needs it. The write-back's are listed here; each gatherer declares its own
+ * (lib/gather/registry.ts), so a new gatherer cannot forget to. terraform/
+ * grants exactly this list (test/terraform/permissions.test.ts checks it).
  */
+import { GATHERERS } from './gather/registry.js';
+
 export interface PermissionUse {
   permission: string;
-  /** The code path that needs it. */
+  /** The code path that needs it: "file: what for". */
   usedBy: string;
 }
 
-export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = [
+const WRITE_BACK: readonly PermissionUse[] = [
   {
     permission: 'securitycenter.findings.update',
     usedBy: 'lib/scc/writeback.ts: updateFinding upserts the enrichment finding in our own source',
@@ -19,3 +22,16 @@ export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = [
     usedBy: 'lib/scc/writeback.ts: updateSecurityMarks writes socat_triage_* marks on the original finding',
   },
 ];
+
+function gathererPermissions(): PermissionUse[] {
+  const bySection = new Map<string, string[]>();
+  for (const g of GATHERERS) {
+    for (const permission of g.permissions) bySection.set(permission, [...(bySection.get(permission) ?? []), g.section]);
+  }
+  return [...bySection].map(([permission, sections]) => ({
+    permission,
+    usedBy: `lib/gather/registry.ts: gatherers ${sections.join(', ')}`,
+  }));
+}
+
+export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = [...WRITE_BACK, ...gathererPermissions()];

@@ -9,6 +9,9 @@ import { parseNotification } from './finding/parse.js';
 import type { SocatFinding } from './finding/types.js';
 import { decideFilter } from './filter.js';
 import { outcomeForError, type Outcome } from './outcome.js';
+import type { GatherDeps } from './gather/deps.js';
+import type { AnyGatherer } from './gather/registry.js';
+import { runGatherers } from './gather/runner.js';
 import { analyzeFinding, skippedReport } from './report/analyze.js';
 import type { Report } from './report/types.js';
 import { writeBack, type SccWriter, type WriteResult } from './scc/writeback.js';
@@ -19,6 +22,8 @@ export interface TriageDeps {
   /** Resolved lazily so a skipped notification never pays for creating clients. */
   scc: () => Promise<SccWriter>;
   now: () => Date;
+  /** The context gatherers and what they need; null gathers nothing (finding-only analysis). */
+  gather: { gatherers: readonly AnyGatherer[]; deps: GatherDeps } | null;
 }
 
 export interface TriageResult extends Outcome {
@@ -61,7 +66,10 @@ export async function triageEvent(body: unknown, deps: TriageDeps): Promise<Tria
         reason: `delivery is ${Math.round(age)} s old, beyond MAX_EVENT_AGE_SECONDS=${deps.config.maxEventAgeSeconds}; not triaged`,
       });
     }
-    const triaged = analyzeFinding(finding);
+    const gathered = deps.gather
+      ? await runGatherers(deps.gather.gatherers, { finding, deps: deps.gather.deps, deadlineMs: deps.config.gatherDeadlineMs })
+      : undefined;
+    const triaged = analyzeFinding(finding, gathered);
     report = triaged;
     if (deps.config.dryRun) return result({ outcome: 'triaged', reason: 'dry run: nothing written' });
     // parseConfig requires it outside dry runs; a misconfiguration must retry (and park), never drop.

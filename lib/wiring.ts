@@ -5,8 +5,21 @@
  */
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { DestinationStream } from 'pino';
-import { createSccClient, type SccClient } from './clients.js';
-import { parseConfig } from './config.js';
+import {
+  createGkeClient,
+  createKubeApis,
+  createLoggingClient,
+  createSccClient,
+  EMULATOR_ACCESS_TOKEN,
+  googleAccessTokenProvider,
+  type GkeClient,
+  type LoggingClient,
+  type SccClient,
+} from './clients.js';
+import { parseConfig, type Config } from './config.js';
+import { createInstanceCache } from './gather/cache.js';
+import type { GatherDeps } from './gather/deps.js';
+import { enabledGatherers } from './gather/registry.js';
 import { handleDelivery, type HandlerDeps } from './handler.js';
 import { createLogger } from './logger.js';
 import { RetryableFailure } from './outcome.js';
@@ -18,15 +31,53 @@ export interface InstanceOptions {
   now?: () => Date;
 }
 
+/** One client per instance, created on first use; a failed creation is retried next time. */
+function lazy<T>(create: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
+  return () => {
+    pending ??= create().catch((err) => {
+      pending = null;
+      throw err;
+    });
+    return pending;
+  };
+}
+
+function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Date): GatherDeps {
+  const gke: () => Promise<GkeClient> = lazy(() => createGkeClient(config));
+  const logging: () => Promise<LoggingClient> = lazy(() => createLoggingClient(config));
+  // Against the emulators Kubernetes gets the emulator's token; real clusters get a Google access token.
+  const token = config.gkeEmulatorHost ? async () => EMULATOR_ACCESS_TOKEN : googleAccessTokenProvider();
+  return {
+    settings: {
+      relatedWindowMinutes: config.relatedWindowMinutes,
+      logWindowBeforeMinutes: config.logWindowBeforeMinutes,
+      logWindowAfterMinutes: config.logWindowAfterMinutes,
+      logEntriesMax: config.logEntriesMax,
+      logExcerptEntries: config.logExcerptEntries,
+      logLineMaxChars: config.logLineMaxChars,
+    },
+    now,
+    ownSourceName: config.sccSourceName,
+    scc,
+    gke,
+    logging,
+    kube: async (access) => createKubeApis(access, await token()),
+    cache: createInstanceCache({ maxEntries: config.cacheMaxEntries, ttlSeconds: config.cacheTtlSeconds }),
+  };
+}
+
 /** Throws ConfigError on a bad environment. */
 export function createInstance(env: Env, options: InstanceOptions = {}): HandlerDeps {
   const config = parseConfig(env);
-  let scc: Promise<SccClient> | null = null;
+  const now = options.now ?? (() => new Date());
+  const scc = lazy(() => createSccClient(config));
   return {
     config,
     logger: createLogger(config.logLevel, options.logDestination),
-    now: options.now ?? (() => new Date()),
-    scc: () => (scc ??= createSccClient(config)),
+    now,
+    scc,
+    gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, scc, now) },
   };
 }
 

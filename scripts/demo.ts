@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     console.log(bold('scc-socat-triage demo') + ' — local emulators, the real function and the real Google client libraries; no network, no credentials.');
     console.log(`SCC emulator on ${emu.endpoint}; CTD finding ${notification.finding.name}`);
 
-    fn = await startFunction({ SCC_SOURCE_NAME: OWN_SOURCE, SCC_EMULATOR_HOST: emu.endpoint, LOG_LEVEL: 'info' });
+    fn = await startFunction({ SCC_SOURCE_NAME: OWN_SOURCE, SCC_EMULATOR_HOST: emu.endpoint, LOG_LEVEL: 'info', DISABLED_GATHERERS: 'cluster,node,pod,podLogs,auditLogs,nodeLogs' });
     console.log(`function triageSocatFinding listening on ${fn.url} (functions-framework, Node ${process.versions.node})`);
 
     const first = await deliver(fn.url, pubsubBody(notification, { messageId: 'demo-1' }), 'demo-1');

@@ -15,6 +15,18 @@ describe('parseConfig', () => {
       dryRun: false,
       logLevel: 'info',
       sccEmulatorHost: null,
+      gkeEmulatorHost: null,
+      loggingEmulatorHost: null,
+      gatherDeadlineMs: 20000,
+      disabledGatherers: [],
+      relatedWindowMinutes: 60,
+      logWindowBeforeMinutes: 30,
+      logWindowAfterMinutes: 10,
+      logEntriesMax: 200,
+      logExcerptEntries: 5,
+      logLineMaxChars: 300,
+      cacheTtlSeconds: 300,
+      cacheMaxEntries: 1000,
     });
   });
 
@@ -26,6 +38,8 @@ describe('parseConfig', () => {
       DRY_RUN: 'false',
       LOG_LEVEL: 'DEBUG',
       SCC_EMULATOR_HOST: '127.0.0.1:8086',
+      GKE_EMULATOR_HOST: '127.0.0.1:8087',
+      LOGGING_EMULATOR_HOST: 'localhost:8088',
     });
     expect(c.categories).toEqual([DEFAULT_CATEGORY, 'SOCAT_REVERSE_SHELL']);
     expect(c.maxEventAgeSeconds).toBe(3600);
@@ -42,7 +56,12 @@ describe('parseConfig', () => {
     [{ SCC_SOURCE_NAME: SOURCE, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /expected one of/],
     [{ SCC_SOURCE_NAME: SOURCE, TRIAGE_CATEGORIES: ' , ' }, 'TRIAGE_CATEGORIES', /no category/],
     [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: 'securitycenter.example.com:443' }, 'SCC_EMULATOR_HOST', /loopback/],
+    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1' }, 'GKE_EMULATOR_HOST', /add cluster,node,pod to DISABLED_GATHERERS/],
+    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod' }, 'LOGGING_EMULATOR_HOST', /podLogs,auditLogs,nodeLogs/],
     [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '10.0.0.5:8080' }, 'SCC_EMULATOR_HOST', /loopback/],
+    [{ SCC_SOURCE_NAME: SOURCE, GKE_EMULATOR_HOST: 'container.googleapis.com:443' }, 'GKE_EMULATOR_HOST', /loopback/],
+    [{ SCC_SOURCE_NAME: SOURCE, DISABLED_GATHERERS: 'cluster,podlogs' }, 'DISABLED_GATHERERS', /unknown gatherer "podlogs"/],
+    [{ SCC_SOURCE_NAME: SOURCE, LOG_ENTRIES_MAX: '5000' }, 'LOG_ENTRIES_MAX', /between 1 and 1000/],
   ])('rejects %j naming %s', (env, variable, message) => {
     let caught: unknown;
     try {
@@ -56,12 +75,21 @@ describe('parseConfig', () => {
   });
 
   it('accepts IPv6 loopback and localhost emulator endpoints', () => {
-    expect(parseConfig({ DRY_RUN: 'true', SCC_EMULATOR_HOST: '[::1]:9000' }).sccEmulatorHost).toBe('[::1]:9000');
-    expect(parseConfig({ DRY_RUN: 'true', SCC_EMULATOR_HOST: 'localhost:9000' }).sccEmulatorHost).toBe('localhost:9000');
+    const others = { GKE_EMULATOR_HOST: '127.0.0.1:1', LOGGING_EMULATOR_HOST: '127.0.0.1:2' };
+    expect(parseConfig({ DRY_RUN: 'true', SCC_EMULATOR_HOST: '[::1]:9000', ...others }).sccEmulatorHost).toBe('[::1]:9000');
+    expect(parseConfig({ DRY_RUN: 'true', SCC_EMULATOR_HOST: 'localhost:9000', ...others }).sccEmulatorHost).toBe('localhost:9000');
+  });
+
+  it('accepts a partial emulation when the gatherers of the missing APIs are disabled', () => {
+    const c = parseConfig({ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,podLogs,auditLogs,nodeLogs' });
+    expect(c.disabledGatherers).toHaveLength(6);
   });
 
   it('every variable is documented in the README configuration table', () => {
     const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
-    for (const v of CONFIG_ENV_VARS) expect(readme).toContain(`| \`${v.name}\``);
+    for (const v of CONFIG_ENV_VARS) {
+      const def = v.default.startsWith('(') ? v.default : `\`${v.default}\``;
+      expect(readme).toContain(`| \`${v.name}\` | ${def} | ${v.description} |`);
+    }
   });
 });

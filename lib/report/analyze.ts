@@ -3,7 +3,11 @@
  * offline `analyze` command. Gathered context (later sections) is merged in
  * by the pipeline, never fetched from here.
  */
+import { GATHERER_SECTIONS } from '../config.js';
 import type { SocatFinding } from '../finding/types.js';
+import type { GatheredSections } from '../gather/sections.js';
+import type { Gap } from '../gather/types.js';
+import { findingConsoleUrl } from '../scc/names.js';
 import { parseSocatArgs } from '../socat/args.js';
 import { buildCommands } from './commands.js';
 import type { FindingSummary, SkippedReport, TriagedReport } from './types.js';
@@ -24,16 +28,44 @@ export function skippedReport(f: SocatFinding, reason: string): SkippedReport {
   return { schemaVersion: 1, status: 'skipped', reason, finding: summarizeFinding(f) };
 }
 
-export function analyzeFinding(f: SocatFinding): TriagedReport {
+export interface Gathered {
+  sections: Partial<GatheredSections>;
+  gaps: Gap[];
+}
+
+/** What an offline analysis (no API calls) says about every section it did not gather. */
+export const OFFLINE: Gathered = {
+  sections: {},
+  gaps: GATHERER_SECTIONS.map((section) => ({ section, reason: 'not gathered: offline analysis from the finding alone' })),
+};
+
+export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE): TriagedReport {
   const p = f.socat;
+  const s = gathered.sections;
+  let details = null;
+  if (s.cluster) {
+    const { access: _access, ...rest } = s.cluster;
+    details = rest;
+  }
   return {
     schemaVersion: 1,
     status: 'triaged',
     finding: summarizeFinding(f),
-    cluster: f.cluster === null ? null : { ...f.cluster },
+    cluster: f.cluster === null ? null : { ...f.cluster, details },
     workload: { ...f.workload },
     process: { binary: p?.binary ?? null, args: [...(p?.args ?? [])], argsTruncated: p?.argsTruncated ?? false },
     c2: parseSocatArgs(p?.args ?? []),
     commands: buildCommands(f),
+    relatedFindings: s.relatedFindings ?? null,
+    node: s.node ?? null,
+    pod: s.pod ?? null,
+    logs: { pod: s.podLogs ?? null, audit: s.auditLogs ?? null, node: s.nodeLogs ?? null },
+    gaps: [...gathered.gaps],
+    links: {
+      finding: findingConsoleUrl(f.name, f.organization),
+      cluster: s.cluster?.consoleUrl ?? null,
+      node: s.node?.consoleUrl ?? null,
+      pod: s.pod?.consoleUrl ?? null,
+    },
   };
 }

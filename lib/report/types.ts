@@ -4,6 +4,8 @@
  * these names stay. Missing facts are null, never invented.
  */
 import type { LocationType } from '../finding/types.js';
+import type { Gap } from '../gather/types.js';
+import type { AuditLogSection, ClusterSection, LogSection, NodeSection, PodSection, RelatedFindingsSection } from '../gather/sections.js';
 
 export type C2Role = 'reverse' | 'bind' | 'relay' | 'unknown';
 export type C2Transport = 'tcp' | 'udp' | 'tls' | 'socks' | 'proxy' | 'unix' | 'other';
@@ -37,15 +39,48 @@ export interface FindingSummary {
   projectDisplayName: string | null;
 }
 
+/** GKE's view of the cluster, without the Kubernetes access data (never reported). */
+export type ClusterDetails = Omit<ClusterSection, 'access'>;
+
+export interface ReportCluster {
+  project: string;
+  location: string;
+  name: string;
+  locationType: LocationType;
+  resourceName: string;
+  /** From GKE getCluster; null when it was not gathered (see gaps). */
+  details: ClusterDetails | null;
+}
+
+export interface ReportLogs {
+  pod: LogSection | null;
+  audit: AuditLogSection | null;
+  node: LogSection | null;
+}
+
+export interface ConsoleLinks {
+  finding: string;
+  cluster: string | null;
+  node: string | null;
+  pod: string | null;
+}
+
 export interface TriagedReport {
   schemaVersion: 1;
   status: 'triaged';
   finding: FindingSummary;
-  cluster: { project: string; location: string; name: string; locationType: LocationType; resourceName: string } | null;
+  cluster: ReportCluster | null;
   workload: { namespace: string | null; pod: string | null; container: string | null; image: string | null; node: string | null };
   process: { binary: string | null; args: string[]; argsTruncated: boolean };
   c2: C2Endpoint;
   commands: Commands;
+  relatedFindings: RelatedFindingsSection | null;
+  node: NodeSection | null;
+  pod: PodSection | null;
+  logs: ReportLogs;
+  /** What could not be learned, and why: {section, reason}. */
+  gaps: Gap[];
+  links: ConsoleLinks;
 }
 
 export interface SkippedReport {

@@ -1,0 +1,475 @@
+/**
+ * What the three log gatherers (pod, cluster audit, node) share: the query
+ * window, filter text, the one-page ListLogEntries call under the shared
+ * deadline, decoding entries (audit payloads included) and turning entries
+ * into redacted, cleaned excerpt lines plus a Logs Explorer link that
+ * reproduces the query.
+ *
+ * Why the low-level client: the high-level Logging.getEntries silently adds a
+ * last-24-hours restriction when a filter has no timestamp, and pages on its
+ * own. Here every query carries an explicit [start, end] and reads one page.
+ */
+import type { protos } from '@google-cloud/logging';
+import type { protobuf as protobufTypes } from 'google-gax';
+import type { LoggingClient } from '../clients.js';
+import { describeError } from '../errors.js';
+import type { SocatFinding } from '../finding/types.js';
+import { redactSecrets } from '../redact.js';
+import { cleanLine, truncate } from '../sanitize.js';
+import { toMillis } from '../timestamp.js';
+import type { GatherDeps, GatherSettings } from './deps.js';
+import type { GatheredSections, LogLine, LogSection } from './sections.js';
+import { GatherGap, type GatherContext } from './types.js';
+
+type LogEntry = protos.google.logging.v2.ILogEntry;
+export type LogGatherContext = GatherContext<GatherDeps, GatheredSections>;
+
+export const LOGGING_API = 'logging.googleapis.com LoggingServiceV2.ListLogEntries';
+/**
+ * Admin Activity audit logs (the only audit log read here) need no more than
+ * logging.logEntries.list; Data Access audit logs would also need
+ * logging.privateLogEntries.list, which this function deliberately lacks.
+ */
+export const LOGGING_PERMISSIONS = ['logging.logEntries.list'] as const;
+
+// ---------------------------------------------------------------------------
+// Project
+
+/** A project id as Resource Manager allows it (6–30 chars, lower case, starts with a letter). */
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+export interface LogProject {
+  /** For resourceNames: what the cluster resource name carries (id or number); the API accepts both. */
+  resource: string;
+  /**
+   * For resource.labels.project_id and logName, which always hold the project
+   * ID. When the cluster resource name carries a number, projectDisplayName is
+   * used if it has the shape of a project id (for GKE findings it is the id).
+   * resourceNames still uses the number, so a display name that is not the id
+   * can make the query match nothing, but never read another project.
+   */
+  id: string;
+  /** Only a project number is known: the project_id / logName restrictions will probably match nothing. */
+  numberOnly: boolean;
+}
+
+export function logProject(finding: SocatFinding): LogProject | null {
+  const p = finding.cluster?.project;
+  if (!p) return null;
+  if (!/^\d+$/.test(p)) return { resource: p, id: p, numberOnly: false };
+  const display = finding.projectDisplayName;
+  if (display && PROJECT_ID.test(display)) return { resource: p, id: display, numberOnly: false };
+  return { resource: p, id: p, numberOnly: true };
+}
+
+export function numberOnlyGap(project: LogProject): string {
+  return (
+    `the finding gives project ${project.resource} only as a number and no project id; resource.labels.project_id and logName ` +
+    'hold the project id, so this query may have matched nothing: rerun it in Logs Explorer with the project id'
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Window, filter text, link
+
+export interface LogWindow {
+  start: string;
+  end: string;
+}
+
+/**
+ * [eventTime − before, eventTime + after]. Without a usable eventTime the
+ * window is centred on now, and `centredOnNow` says so for the gap note.
+ */
+export function logWindow(eventTime: string | null, settings: GatherSettings, now: Date): { window: LogWindow; centredOnNow: boolean } {
+  const parsed = eventTime === null ? null : toMillis(eventTime);
+  const centre = parsed ?? now.getTime();
+  return {
+    window: {
+      start: new Date(centre - settings.logWindowBeforeMinutes * 60_000).toISOString(),
+      end: new Date(centre + settings.logWindowAfterMinutes * 60_000).toISOString(),
+    },
+    centredOnNow: parsed === null,
+  };
+}
+
+/** A Logging query language string literal. Finding fields are untrusted: nothing can close the quote. */
+export function quoteValue(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
+}
+
+export function restriction(field: string, value: string): string {
+  return `${field}=${quoteValue(value)}`;
+}
+
+/**
+ * One restriction per line, as the playbook writes them: Cloud Logging reads
+ * juxtaposed restrictions as AND, and the text pastes into Logs Explorer as is.
+ */
+export function filterWithWindow(lines: readonly string[], window: LogWindow): string {
+  return [...lines, `timestamp>=${quoteValue(window.start)}`, `timestamp<=${quoteValue(window.end)}`].join('\n');
+}
+
+export function logsExplorerLink(filter: string, window: LogWindow, project: string): string {
+  return (
+    'https://console.cloud.google.com/logs/query' +
+    `;query=${encodeURIComponent(filter)}` +
+    `;timeRange=${encodeURIComponent(window.start)}%2F${encodeURIComponent(window.end)}` +
+    `?project=${encodeURIComponent(project)}`
+  );
+}
+
+// ---------------------------------------------------------------------------
+// The call
+
+const RETRYABLE = new Set([13, 14]); // INTERNAL, UNAVAILABLE: a dropped connection, worth one more try
+const ATTEMPTS = 2;
+
+function abortError(): GatherGap {
+  return new GatherGap('deadline reached while waiting for Cloud Logging');
+}
+
+/** gax calls take no AbortSignal: the call is raced, and a late answer is ignored. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(abortError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return raceAbort(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal);
+}
+
+function grpcCode(err: unknown): number | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : null;
+}
+
+type ListLogEntriesResult = [LogEntry[] | null, protos.google.logging.v2.IListLogEntriesRequest | null, protos.google.logging.v2.IListLogEntriesResponse | null];
+
+export interface PageResult {
+  entries: LogEntry[];
+  /** A nextPageToken came back: more entries may exist than were read. */
+  truncated: boolean;
+}
+
+/**
+ * One page of ListLogEntries. gax's own retry (up to 10 minutes for this
+ * method) is switched off: it would outlive the shared deadline. Instead one
+ * retry on INTERNAL/UNAVAILABLE; RESOURCE_EXHAUSTED is not retried, since
+ * hammering a per-project read quota only prolongs the outage.
+ */
+export async function listOnePage(ctx: LogGatherContext, request: protos.google.logging.v2.IListLogEntriesRequest): Promise<PageResult> {
+  const client: LoggingClient = await raceAbort(ctx.deps.logging(), ctx.signal);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // LoggingClient is `any` (@google-cloud/logging declares its v2 export untyped): pin the documented result shape.
+      const call: Promise<ListLogEntriesResult> = client.listLogEntries(request, { autoPaginate: false, retry: null });
+      const [entries, , response] = await raceAbort(call, ctx.signal);
+      return { entries: entries ?? [], truncated: Boolean(response?.nextPageToken) };
+    } catch (err) {
+      const code = grpcCode(err);
+      if (code !== null && RETRYABLE.has(code) && attempt < ATTEMPTS && !ctx.signal.aborted) {
+        await sleep(150 + Math.random() * 250, ctx.signal);
+        continue;
+      }
+      throw explain(err, request);
+    }
+  }
+}
+
+function explain(err: unknown, request: protos.google.logging.v2.IListLogEntriesRequest): unknown {
+  const code = grpcCode(err);
+  if (code === 8) {
+    return new GatherGap(
+      `Cloud Logging read quota exhausted (RESOURCE_EXHAUSTED; entries.list is limited per project, commonly 60 reads a minute): ${describeError(err)}`,
+    );
+  }
+  if (code === 7 && err instanceof Error) {
+    // Keep the code so the runner files it as a denial; add what is missing.
+    const where = (request.resourceNames ?? []).join(', ');
+    return Object.assign(new Error(`${err.message.split('\n')[0] ?? ''} (needs logging.logEntries.list on ${where})`), { code: 7 });
+  }
+  return err;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding entries
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface AuditRecord {
+  serviceName: string | null;
+  methodName: string | null;
+  resourceName: string | null;
+  principal: string | null;
+  callerIp: string | null;
+  userAgent: string | null;
+  statusCode: number | null;
+  request: Record<string, Json> | null;
+  response: Record<string, Json> | null;
+  metadata: Record<string, Json> | null;
+}
+
+export interface DecodedEntry {
+  timestamp: string | null;
+  severity: string | null;
+  /** Raw, untrusted text of the entry (before redaction and cleaning). */
+  text: string;
+  audit: AuditRecord | null;
+}
+
+const AUDIT_LOG_TYPE = 'google.cloud.audit.AuditLog';
+
+// Neither the Logging client nor google-gax ships audit_log.proto, so the
+// fields read here are declared with the numbers googleapis gives them in
+// google/cloud/audit/audit_log.proto (and google/rpc/status.proto).
+const AUDIT_DESCRIPTOR = {
+  google: {
+    nested: {
+      cloud: {
+        nested: {
+          audit: {
+            nested: {
+              AuditLog: {
+                fields: {
+                  serviceName: { type: 'string', id: 7 },
+                  methodName: { type: 'string', id: 8 },
+                  resourceName: { type: 'string', id: 11 },
+                  status: { type: 'google.rpc.Status', id: 2 },
+                  authenticationInfo: { type: 'AuthenticationInfo', id: 3 },
+                  requestMetadata: { type: 'RequestMetadata', id: 4 },
+                  request: { type: 'google.protobuf.Struct', id: 16 },
+                  response: { type: 'google.protobuf.Struct', id: 17 },
+                  metadata: { type: 'google.protobuf.Struct', id: 18 },
+                },
+              },
+              AuthenticationInfo: { fields: { principalEmail: { type: 'string', id: 1 }, principalSubject: { type: 'string', id: 8 } } },
+              RequestMetadata: { fields: { callerIp: { type: 'string', id: 1 }, callerSuppliedUserAgent: { type: 'string', id: 2 } } },
+            },
+          },
+        },
+      },
+      rpc: { nested: { Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } } } },
+    },
+  },
+};
+
+let auditLogType: Promise<protobufTypes.Type> | null = null;
+
+// google-gax is already loaded by the time an entry is decoded (the client needs it): the import costs nothing extra.
+function auditType(): Promise<protobufTypes.Type> {
+  auditLogType ??= import('google-gax').then(({ protobuf }) => {
+    const root = new protobuf.Root();
+    const struct = protobuf.common.get('google/protobuf/struct.proto') as { nested: Record<string, protobufTypes.AnyNestedObject> } | null;
+    if (!struct) throw new Error('protobufjs lacks its bundled google/protobuf/struct.proto');
+    root.addJSON(struct.nested);
+    root.addJSON(AUDIT_DESCRIPTOR);
+    return root.lookupType(AUDIT_LOG_TYPE);
+  });
+  return auditLogType;
+}
+
+type ProtoValue = protos.google.protobuf.IValue;
+
+function fromValue(v: ProtoValue | null | undefined): Json {
+  if (!v) return null;
+  if (typeof v.stringValue === 'string') return v.stringValue;
+  if (typeof v.numberValue === 'number') return v.numberValue;
+  if (typeof v.boolValue === 'boolean') return v.boolValue;
+  if (v.structValue) return fromStruct(v.structValue);
+  if (v.listValue) return (v.listValue.values ?? []).map(fromValue);
+  return null;
+}
+
+function fromStruct(s: protos.google.protobuf.IStruct | null | undefined): Record<string, Json> {
+  return Object.fromEntries(Object.entries(s?.fields ?? {}).map(([k, v]) => [k, fromValue(v)]));
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+function timestampText(t: protos.google.protobuf.ITimestamp | null | undefined): string | null {
+  if (!t || t.seconds === null || t.seconds === undefined) return null;
+  const seconds = Number(t.seconds);
+  const nanos = Number(t.nanos ?? 0);
+  if (!Number.isFinite(seconds) || !Number.isFinite(nanos)) return null;
+  const d = new Date(seconds * 1000);
+  if (Number.isNaN(d.getTime())) return null;
+  const base = d.toISOString().slice(0, 19);
+  return nanos === 0 ? `${base}Z` : `${base}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z`;
+}
+
+function severityText(s: unknown): string | null {
+  if (typeof s === 'string') return s;
+  if (typeof s === 'number') return String(s);
+  return null;
+}
+
+interface AnyLike {
+  type_url?: string | null;
+  typeUrl?: string | null;
+  value?: Uint8Array | string | null;
+  '@type'?: string;
+  [key: string]: unknown;
+}
+
+async function decodeAudit(payload: AnyLike): Promise<AuditRecord | null> {
+  // Over gRPC the payload is a google.protobuf.Any; protobufjs names its type
+  // field type_url regardless of keepCase. A JSON transport would instead
+  // inline the fields next to "@type".
+  const typeUrl = payload.type_url ?? payload.typeUrl ?? payload['@type'] ?? '';
+  if (!typeUrl.endsWith(`/${AUDIT_LOG_TYPE}`)) return null;
+  let o: Record<string, any>;
+  if (payload.value !== undefined && payload.value !== null && typeof payload['@type'] !== 'string') {
+    const type = await auditType();
+    const bytes = typeof payload.value === 'string' ? Buffer.from(payload.value, 'base64') : payload.value;
+    try {
+      o = type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: false }) as Record<string, any>;
+    } catch {
+      return null;
+    }
+    for (const k of ['request', 'response', 'metadata']) if (o[k]) o[k] = fromStruct(o[k]);
+  } else {
+    o = payload;
+  }
+  const asObject = (v: unknown): Record<string, Json> | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Json>) : null);
+  return {
+    serviceName: str(o.serviceName),
+    methodName: str(o.methodName),
+    resourceName: str(o.resourceName),
+    principal: str(o.authenticationInfo?.principalEmail) ?? str(o.authenticationInfo?.principalSubject),
+    callerIp: str(o.requestMetadata?.callerIp),
+    userAgent: str(o.requestMetadata?.callerSuppliedUserAgent),
+    statusCode: typeof o.status?.code === 'number' ? o.status.code : null,
+    request: asObject(o.request),
+    response: asObject(o.response),
+    metadata: asObject(o.metadata),
+  };
+}
+
+export function auditSummary(a: AuditRecord): string {
+  const target = a.resourceName ? ` on ${a.resourceName}` : '';
+  const denied = a.statusCode !== null && a.statusCode !== 0 ? ` (failed with status ${a.statusCode})` : '';
+  return `${a.methodName ?? 'unknown method'}${target} by ${a.principal ?? 'unknown principal'} from ${a.callerIp ?? 'unknown IP'}${denied}`;
+}
+
+function payloadKind(e: LogEntry): 'textPayload' | 'jsonPayload' | 'protoPayload' | null {
+  const named = (e as { payload?: unknown }).payload;
+  if (named === 'textPayload' || named === 'jsonPayload' || named === 'protoPayload') return named;
+  if (typeof e.textPayload === 'string') return 'textPayload';
+  if (e.jsonPayload) return 'jsonPayload';
+  if (e.protoPayload) return 'protoPayload';
+  return null;
+}
+
+export async function decodeEntry(e: LogEntry): Promise<DecodedEntry> {
+  const out: DecodedEntry = { timestamp: timestampText(e.timestamp), severity: severityText(e.severity), text: '', audit: null };
+  switch (payloadKind(e)) {
+    case 'textPayload':
+      out.text = e.textPayload ?? '';
+      break;
+    case 'jsonPayload': {
+      const json = fromStruct(e.jsonPayload);
+      out.text = typeof json.message === 'string' ? json.message : JSON.stringify(json);
+      break;
+    }
+    case 'protoPayload': {
+      const payload = e.protoPayload as AnyLike;
+      out.audit = await decodeAudit(payload);
+      out.text = out.audit ? auditSummary(out.audit) : `[protoPayload ${payload.type_url ?? payload.typeUrl ?? 'of unknown type'}]`;
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Excerpts
+
+// Cloud Logging caps an entry at 256 KB; anything longer did not come from it.
+const RAW_CAP = 1 << 20;
+
+/**
+ * Redact, clean, redact again, then cap: cleaning can join a secret that
+ * invisible characters had split ("pass\u200bword=..."), and the cap comes
+ * last so it can neither cut a secret in half nor be undone by a marker.
+ */
+export function excerptLine(raw: string, maxChars: number): string {
+  const head = raw.length > RAW_CAP ? raw.slice(0, RAW_CAP) : raw;
+  const once = cleanLine(redactSecrets(head), Number.MAX_SAFE_INTEGER);
+  const twice = redactSecrets(once);
+  return truncate(twice, maxChars, head.length === raw.length ? twice.length : raw.length);
+}
+
+function toLine(d: DecodedEntry, maxChars: number): LogLine {
+  return { timestamp: d.timestamp, severity: d.severity, text: excerptLine(d.text, maxChars) };
+}
+
+/** First and last N entries; `last` never repeats an entry already in `first`. */
+export function excerpts(decoded: readonly DecodedEntry[], settings: GatherSettings): { first: LogLine[]; last: LogLine[] } {
+  const n = Math.max(0, settings.logExcerptEntries);
+  const first = decoded.slice(0, n);
+  const last = decoded.slice(Math.max(n, decoded.length - n));
+  return { first: first.map((d) => toLine(d, settings.logLineMaxChars)), last: last.map((d) => toLine(d, settings.logLineMaxChars)) };
+}
+
+// ---------------------------------------------------------------------------
+// The whole query
+
+export interface LogQuerySpec {
+  /** Restrictions without the time window, one per line. */
+  restrictions: string[];
+  /** Project for resourceNames. */
+  resourceProject: string;
+  /** Project for the console link. */
+  linkProject: string;
+}
+
+export interface LogQueryResult {
+  section: LogSection;
+  decoded: DecodedEntry[];
+}
+
+export async function queryLogs(ctx: LogGatherContext, spec: LogQuerySpec): Promise<LogQueryResult> {
+  const settings = ctx.deps.settings;
+  const { window, centredOnNow } = logWindow(ctx.finding.eventTime, settings, ctx.deps.now());
+  if (centredOnNow) ctx.addGap(`the finding has no usable eventTime: the log window is centred on the time of triage (${window.start} to ${window.end})`);
+  const filter = filterWithWindow(spec.restrictions, window);
+  const page = await listOnePage(ctx, {
+    resourceNames: [`projects/${spec.resourceProject}`],
+    filter,
+    orderBy: 'timestamp asc',
+    pageSize: settings.logEntriesMax,
+  });
+  const decoded = await Promise.all(page.entries.map(decodeEntry));
+  const { first, last } = excerpts(decoded, settings);
+  return {
+    section: {
+      filter,
+      window,
+      count: decoded.length,
+      truncated: page.truncated,
+      first,
+      last,
+      link: logsExplorerLink(filter, window, spec.linkProject),
+    },
+    decoded,
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * The three Cloud Logging gatherers of playbook step 4, for the gatherer
+ * registry: pod container logs, cluster audit logs (with kubectl exec and pod
+ * changes pulled out) and the node VM's logs. Each is one file; this module
+ * only collects them.
+ */
+import { auditLogs } from './audit-logs.js';
+import { nodeLogs } from './node-logs.js';
+import { podLogs } from './pod-logs.js';
+
+export { auditLogs, extractExecs, extractPodChanges, EXEC_METHOD } from './audit-logs.js';
+export { nodeLogs } from './node-logs.js';
+export { podLogs } from './pod-logs.js';
+export { LOGGING_API, LOGGING_PERMISSIONS, excerptLine, logProject, logWindow, logsExplorerLink, quoteValue } from './log-query.js';
+
+export const logGatherers = [podLogs, auditLogs, nodeLogs] as const;

@@ -1,0 +1,33 @@
+/**
+ * Every gatherer, in one list: the runner, the README catalog, the IAM list
+ * and the Terraform role are all checked against it (test/gather/registry.test.ts).
+ */
+import { GATHERER_SECTIONS } from '../config.js';
+import { clusterGatherer } from './cluster.js';
+import type { GatherDeps } from './deps.js';
+import { auditLogs, nodeLogs, podLogs } from './logs.js';
+import { nodeGatherer } from './node.js';
+import { podGatherer } from './pod.js';
+import { relatedFindingsGatherer } from './related-findings.js';
+import type { GatheredSections } from './sections.js';
+import type { Gatherer } from './types.js';
+
+export type AnyGatherer = Gatherer<GatherDeps, GatheredSections>;
+
+export const GATHERERS: readonly AnyGatherer[] = [
+  relatedFindingsGatherer,
+  clusterGatherer,
+  nodeGatherer,
+  podGatherer,
+  podLogs,
+  auditLogs,
+  nodeLogs,
+];
+
+/** The gatherers to run: enabled by default and not switched off by configuration. */
+export function enabledGatherers(disabled: readonly string[]): AnyGatherer[] {
+  return GATHERERS.filter((g) => g.enabledByDefault && !disabled.includes(g.section));
+}
+
+/** Keeps GATHERER_SECTIONS (config) and the registry in step at compile time and in tests. */
+export const REGISTERED_SECTIONS: readonly (typeof GATHERER_SECTIONS)[number][] = GATHERERS.map((g) => g.section as (typeof GATHERER_SECTIONS)[number]);

@@ -1,0 +1,394 @@
+# ---------------------------------------------------------------------------
+# Where it runs
+# ---------------------------------------------------------------------------
+
+variable "organization_id" {
+  type        = string
+  description = "Numeric id of the organization whose SCC findings are triaged (no `organizations/` prefix). One module instance per organization."
+
+  validation {
+    condition     = can(regex("^[0-9]{1,32}$", var.organization_id))
+    error_message = "organization_id must be the numeric organization id, e.g. \"123456789012\"."
+  }
+}
+
+variable "project_id" {
+  type        = string
+  description = "Id of the project that hosts the function, the Pub/Sub topics, the metrics and the alert policy."
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the function and of its source bucket, e.g. \"europe-west1\"."
+}
+
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every resource name (function, topics, subscriptions, service accounts, metrics, custom roles). Must differ between instances that share a project. 4-25 characters: lowercase letters, digits, hyphens."
+  default     = "socat-triage"
+
+  validation {
+    # The longest derived name is the service account id "<prefix>-push" (6-30 characters).
+    condition     = can(regex("^[a-z][a-z0-9-]{2,23}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 4-25 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels added to every resource that takes labels."
+  default     = {}
+}
+
+variable "enable_apis" {
+  type        = bool
+  description = "Enable the Google APIs the module needs in project_id. Set to false when the project factory already does it."
+  default     = true
+}
+
+# ---------------------------------------------------------------------------
+# The function's code and runtime configuration (lib/config.ts CONFIG_ENV_VARS)
+# ---------------------------------------------------------------------------
+
+variable "function_source_dir" {
+  type        = string
+  description = "Directory holding the packaged function (output of terraform/scripts/package-function-source.mjs: compiled dist/, package.json, package-lock.json). It is zipped and uploaded under a name made of its SHA-256, so any code change redeploys the function."
+}
+
+variable "scc_source_display_name" {
+  type        = string
+  description = "Display name of the project's own SCC source, which receives the enrichment findings (unique in the organization, at most 32 characters)."
+  default     = "Socat reverse shell triage"
+
+  validation {
+    condition     = can(regex("^[\\p{L}\\p{N}]([\\p{L}\\p{N}_ -]{0,30}[\\p{L}\\p{N}])?$", var.scc_source_display_name))
+    error_message = "scc_source_display_name must be 1-32 letters, digits, spaces, hyphens or underscores, starting and ending with a letter or digit."
+  }
+}
+
+variable "triage_categories" {
+  type        = list(string)
+  description = "Finding categories to triage. They make both the notification filter (category = ... AND state = \"ACTIVE\") and the function's TRIAGE_CATEGORIES."
+  default     = ["Execution: Socat Reverse Shell Detected"]
+
+  validation {
+    condition     = length(var.triage_categories) > 0 && alltrue([for c in var.triage_categories : trimspace(c) != "" && !strcontains(c, ",") && !strcontains(c, "\"")])
+    error_message = "triage_categories needs at least one category; categories cannot be blank or contain commas or double quotes."
+  }
+}
+
+variable "max_event_age_seconds" {
+  type        = number
+  description = "MAX_EVENT_AGE_SECONDS: a delivery published longer ago than this is acked with an error log instead of being triaged."
+  default     = 86400
+
+  validation {
+    condition     = var.max_event_age_seconds >= 60 && var.max_event_age_seconds <= 2678400 && floor(var.max_event_age_seconds) == var.max_event_age_seconds
+    error_message = "max_event_age_seconds must be a whole number between 60 and 2678400 (31 days), the range lib/config.ts accepts."
+  }
+}
+
+variable "dry_run" {
+  type        = bool
+  description = "DRY_RUN: triage and log the report, write nothing to SCC."
+  default     = false
+}
+
+variable "log_level" {
+  type        = string
+  description = "LOG_LEVEL of the function (pino): fatal, error, warn, info, debug, trace or silent."
+  default     = "info"
+
+  validation {
+    condition     = contains(["fatal", "error", "warn", "info", "debug", "trace", "silent"], var.log_level)
+    error_message = "log_level must be one of fatal, error, warn, info, debug, trace, silent."
+  }
+}
+
+variable "gather_deadline_ms" {
+  type        = number
+  description = "GATHER_DEADLINE_MS: shared deadline of all gatherers; a lookup still running then becomes a gap in the report. Must stay below the function timeout."
+  default     = 20000
+
+  validation {
+    condition     = var.gather_deadline_ms >= 100 && var.gather_deadline_ms <= 300000 && floor(var.gather_deadline_ms) == var.gather_deadline_ms
+    error_message = "gather_deadline_ms must be a whole number between 100 and 300000, the range lib/config.ts accepts."
+  }
+}
+
+variable "disabled_gatherers" {
+  type        = list(string)
+  description = "DISABLED_GATHERERS: gatherer sections switched off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for g in var.disabled_gatherers : contains(["relatedFindings", "cluster", "node", "pod", "podLogs", "auditLogs", "nodeLogs"], g)])
+    error_message = "disabled_gatherers may only name relatedFindings, cluster, node, pod, podLogs, auditLogs or nodeLogs."
+  }
+}
+
+variable "related_window_minutes" {
+  type        = number
+  description = "RELATED_WINDOW_MINUTES: related findings are those of the same cluster within this many minutes of the finding, either side."
+  default     = 60
+
+  validation {
+    condition     = var.related_window_minutes >= 1 && var.related_window_minutes <= 10080 && floor(var.related_window_minutes) == var.related_window_minutes
+    error_message = "related_window_minutes must be a whole number between 1 and 10080 (7 days)."
+  }
+}
+
+variable "log_window_before_minutes" {
+  type        = number
+  description = "LOG_WINDOW_BEFORE_MINUTES: log queries start this many minutes before the finding."
+  default     = 30
+
+  validation {
+    condition     = var.log_window_before_minutes >= 0 && var.log_window_before_minutes <= 1440 && floor(var.log_window_before_minutes) == var.log_window_before_minutes
+    error_message = "log_window_before_minutes must be a whole number between 0 and 1440."
+  }
+}
+
+variable "log_window_after_minutes" {
+  type        = number
+  description = "LOG_WINDOW_AFTER_MINUTES: log queries end this many minutes after the finding."
+  default     = 10
+
+  validation {
+    condition     = var.log_window_after_minutes >= 0 && var.log_window_after_minutes <= 1440 && floor(var.log_window_after_minutes) == var.log_window_after_minutes
+    error_message = "log_window_after_minutes must be a whole number between 0 and 1440."
+  }
+}
+
+variable "log_query_max_entry_count" {
+  type        = number
+  description = "LOG_ENTRIES_MAX: at most this many entries are read per log query (one page)."
+  default     = 200
+
+  validation {
+    condition     = var.log_query_max_entry_count >= 1 && var.log_query_max_entry_count <= 1000 && floor(var.log_query_max_entry_count) == var.log_query_max_entry_count
+    error_message = "log_query_max_entry_count must be a whole number between 1 and 1000."
+  }
+}
+
+variable "log_excerpt_entry_count" {
+  type        = number
+  description = "LOG_EXCERPT_ENTRIES: the report keeps the first and last this many entries of each log query."
+  default     = 5
+
+  validation {
+    condition     = var.log_excerpt_entry_count >= 0 && var.log_excerpt_entry_count <= 50 && floor(var.log_excerpt_entry_count) == var.log_excerpt_entry_count
+    error_message = "log_excerpt_entry_count must be a whole number between 0 and 50."
+  }
+}
+
+variable "log_line_max_chars" {
+  type        = number
+  description = "LOG_LINE_MAX_CHARS: each log excerpt line is capped at this many characters."
+  default     = 300
+
+  validation {
+    condition     = var.log_line_max_chars >= 40 && var.log_line_max_chars <= 4096 && floor(var.log_line_max_chars) == var.log_line_max_chars
+    error_message = "log_line_max_chars must be a whole number between 40 and 4096."
+  }
+}
+
+variable "cache_ttl_seconds" {
+  type        = number
+  description = "CACHE_TTL_SECONDS: how long an instance reuses cluster, node and related-findings lookups."
+  default     = 300
+
+  validation {
+    condition     = var.cache_ttl_seconds >= 0 && var.cache_ttl_seconds <= 86400 && floor(var.cache_ttl_seconds) == var.cache_ttl_seconds
+    error_message = "cache_ttl_seconds must be a whole number between 0 and 86400."
+  }
+}
+
+variable "cache_max_entry_count" {
+  type        = number
+  description = "CACHE_MAX_ENTRIES: how many lookups an instance keeps at most."
+  default     = 1000
+
+  validation {
+    condition     = var.cache_max_entry_count >= 1 && var.cache_max_entry_count <= 100000 && floor(var.cache_max_entry_count) == var.cache_max_entry_count
+    error_message = "cache_max_entry_count must be a whole number between 1 and 100000."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Function sizing
+# ---------------------------------------------------------------------------
+
+variable "function_timeout_seconds" {
+  type        = number
+  description = "Function timeout. The push subscription waits this long plus 30 s for an answer before it counts a delivery attempt as failed."
+  default     = 300
+
+  validation {
+    condition     = var.function_timeout_seconds >= 10 && var.function_timeout_seconds <= 570
+    error_message = "function_timeout_seconds must be between 10 and 570: a push subscription's ack deadline (timeout + 30 s) cannot exceed 600 s."
+  }
+}
+
+variable "function_memory_mib" {
+  type        = number
+  description = "Memory of one function instance, in MiB."
+  default     = 512
+
+  validation {
+    condition     = var.function_memory_mib >= 128 && var.function_memory_mib <= 32768
+    error_message = "function_memory_mib must be between 128 and 32768."
+  }
+}
+
+variable "function_vcpu_count" {
+  type        = number
+  description = "vCPUs of one function instance (fractions below 1 allowed, e.g. 0.583). More than one concurrent request per instance needs at least 1."
+  default     = 1
+
+  validation {
+    condition     = var.function_vcpu_count > 0 && var.function_vcpu_count <= 8
+    error_message = "function_vcpu_count must be greater than 0 and at most 8."
+  }
+}
+
+variable "function_min_instance_count" {
+  type        = number
+  description = "Instances kept warm. 0 lets the function scale to zero between findings."
+  default     = 0
+
+  validation {
+    condition     = var.function_min_instance_count >= 0
+    error_message = "function_min_instance_count cannot be negative."
+  }
+}
+
+variable "function_max_instance_count" {
+  type        = number
+  description = "Upper bound on instances. It also bounds the pressure on the SCC (1,000 writes/min) and Logging quotas during a burst of findings."
+  default     = 10
+
+  validation {
+    condition     = var.function_max_instance_count >= 1
+    error_message = "function_max_instance_count must be at least 1."
+  }
+}
+
+variable "function_concurrent_requests_per_instance" {
+  type        = number
+  description = "Notifications one instance handles at the same time (Cloud Run concurrency)."
+  default     = 1
+
+  validation {
+    condition     = var.function_concurrent_requests_per_instance >= 1 && var.function_concurrent_requests_per_instance <= 1000
+    error_message = "function_concurrent_requests_per_instance must be between 1 and 1000."
+  }
+}
+
+variable "function_ingress_settings" {
+  type        = string
+  description = "Who may reach the function's URL at the network level. ALLOW_INTERNAL_ONLY admits Pub/Sub push from the same project (on the run.app URL); IAM (roles/run.invoker for the push identity only) applies in every case."
+  default     = "ALLOW_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.function_ingress_settings)
+    error_message = "function_ingress_settings must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "build_service_account_email" {
+  type        = string
+  description = "Service account Cloud Build uses to build the function (needs roles/logging.logWriter, roles/artifactregistry.writer and roles/storage.objectViewer in project_id). null = the project's default build service account."
+  default     = null
+}
+
+# ---------------------------------------------------------------------------
+# Delivery: push subscription, retries, dead letters
+# ---------------------------------------------------------------------------
+
+variable "max_delivery_attempts" {
+  type        = number
+  description = "Delivery attempts before Pub/Sub parks a notification in the dead-letter topic."
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100 (Pub/Sub's limits)."
+  }
+}
+
+variable "retry_minimum_backoff_seconds" {
+  type        = number
+  description = "Shortest wait before redelivering a notification the function failed (exponential backoff starts here)."
+  default     = 10
+
+  validation {
+    condition     = var.retry_minimum_backoff_seconds >= 0 && var.retry_minimum_backoff_seconds <= 600
+    error_message = "retry_minimum_backoff_seconds must be between 0 and 600."
+  }
+}
+
+variable "retry_maximum_backoff_seconds" {
+  type        = number
+  description = "Longest wait between two delivery attempts of the same notification."
+  default     = 600
+
+  validation {
+    condition     = var.retry_maximum_backoff_seconds >= 0 && var.retry_maximum_backoff_seconds <= 600
+    error_message = "retry_maximum_backoff_seconds must be between 0 and 600."
+  }
+}
+
+variable "message_retention_seconds" {
+  type        = number
+  description = "How long the push subscription keeps a notification it could not deliver yet (e.g. while the function is down)."
+  default     = 604800
+
+  validation {
+    condition     = var.message_retention_seconds >= 600 && var.message_retention_seconds <= 604800
+    error_message = "message_retention_seconds must be between 600 (10 minutes) and 604800 (7 days)."
+  }
+}
+
+variable "dead_letter_retention_seconds" {
+  type        = number
+  description = "How long the dead-letter subscription keeps parked notifications (and acked ones, for seek-based replay)."
+  default     = 604800
+
+  validation {
+    condition     = var.dead_letter_retention_seconds >= 600 && var.dead_letter_retention_seconds <= 604800
+    error_message = "dead_letter_retention_seconds must be between 600 (10 minutes) and 604800 (7 days)."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Observability
+# ---------------------------------------------------------------------------
+
+variable "notification_channel_ids" {
+  type        = list(string)
+  description = "Cloud Monitoring notification channels (projects/P/notificationChannels/N) alerted on triage failures and dead letters. Empty: the alert policy still opens incidents, visible in the console."
+  default     = []
+}
+
+variable "alert_window_seconds" {
+  type        = number
+  description = "Alignment window of the alert conditions: failures are summed, and the dead-letter backlog maximised, over this many seconds."
+  default     = 300
+
+  validation {
+    condition     = var.alert_window_seconds >= 60 && var.alert_window_seconds <= 86400
+    error_message = "alert_window_seconds must be between 60 and 86400."
+  }
+}
+
+variable "alert_auto_close_seconds" {
+  type        = number
+  description = "An open incident closes by itself after this many seconds without a failure or a parked notification."
+  default     = 86400
+
+  validation {
+    condition     = var.alert_auto_close_seconds >= 1800 && var.alert_auto_close_seconds <= 604800
+    error_message = "alert_auto_close_seconds must be between 1800 and 604800."
+  }
+}
