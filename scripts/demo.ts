@@ -1,17 +1,18 @@
 /**
  * npm run demo: the whole job on the embedded default, offline. Starts the
- * local SCC emulator, runs the real function under functions-framework in a
- * child process (exactly as Cloud Run runs it, pointed at the emulator),
- * delivers a realistic socat notification, then prints what ops see in the
- * SCC console: the enrichment finding and the marks on the original.
+ * local SCC, GKE, Cloud Logging and Kubernetes emulators seeded with one
+ * cluster and two socat findings, runs the real function under
+ * functions-framework in a child process (exactly as Cloud Run runs it,
+ * pointed at the emulators), delivers the notifications, then prints what ops
+ * see in the SCC console: the enrichment findings and the marks on the originals.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSccEmulator, type SccEmulator } from '../test/emulators/scc-emulator.js';
-import { notificationFixture, projectRoot, pubsubBody } from '../test/support/fixtures.js';
-import { OWN_SOURCE, ownFindings, plainProperties, seedOriginal, seedSources } from '../test/support/scc-scenario.js';
+import { projectRoot, pubsubBody } from '../test/support/fixtures.js';
+import { ownFindings, plainProperties } from '../test/support/scc-scenario.js';
+import { seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../test/support/world.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
 
@@ -91,49 +92,61 @@ function printFinding(finding: Record<string, any>): void {
   console.log(`Triage_Summary:\n${String(props.Triage_Summary).split('\n').map((l) => `  ${l}`).join('\n')}`);
   const width = Math.max(...Object.keys(props).map((k) => k.length));
   for (const [key, value] of Object.entries(props)) {
-    if (key !== 'Triage_Summary') console.log(`${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    if (key === 'Triage_Summary') continue;
+    const [head, ...rest] = (typeof value === 'string' ? value : JSON.stringify(value)).split('\n');
+    console.log(`${key.padEnd(width)}  ${head}`);
+    for (const line of rest) console.log(`${' '.repeat(width + 2)}${line}`);
   }
 }
 
 async function main(): Promise<void> {
-  let emu: SccEmulator | null = null;
+  let world: World | null = null;
   let fn: FunctionProcess | null = null;
   try {
-    emu = await startSccEmulator();
-    seedSources(emu);
-    const notification = structuredClone(notificationFixture('socat-v2'));
-    notification.finding.eventTime = new Date(Date.now() - 90_000).toISOString();
-    seedOriginal(emu, notification);
+    world = await startWorld();
+    const now = Date.now();
+    const scenarios: Array<[string, Scenario]> = [
+      ['attack: checkout (shop)', seedAttack(world, new Date(now - 150_000))],
+      ['admin session: ledger (payments)', seedAdmin(world, new Date(now - 90_000))],
+    ];
     console.log(bold('scc-socat-triage demo') + ' — local emulators, the real function and the real Google client libraries; no network, no credentials.');
-    console.log(`SCC emulator on ${emu.endpoint}; CTD finding ${notification.finding.name}`);
+    console.log(`emulators: SCC ${world.scc.endpoint}, GKE ${world.gke.endpoint}, Logging ${world.logging.endpoint}, Kubernetes https://${world.kube.access.endpoint}`);
 
-    fn = await startFunction({ SCC_SOURCE_NAME: OWN_SOURCE, SCC_EMULATOR_HOST: emu.endpoint, LOG_LEVEL: 'info', DISABLED_GATHERERS: 'cluster,node,pod,podLogs,auditLogs,nodeLogs' });
+    fn = await startFunction(world.env);
     console.log(`function triageSocatFinding listening on ${fn.url} (functions-framework, Node ${process.versions.node})`);
 
-    const first = await deliver(fn.url, pubsubBody(notification, { messageId: 'demo-1' }), 'demo-1');
-    const redelivery = await deliver(fn.url, pubsubBody(notification, { messageId: 'demo-1' }), 'demo-1-again');
+    const deliveries: Array<[string, Response]> = [];
+    for (const [label, scenario] of scenarios) {
+      deliveries.push([`${label}: notification`, await deliver(fn.url, pubsubBody(scenario.notification, { messageId: `${label}-1` }), `${label}-1`)]);
+    }
+    const [firstLabel, first] = scenarios[0]!;
+    deliveries.push([`${firstLabel}: redelivery of the same message`, await deliver(fn.url, pubsubBody(first.notification, { messageId: 'again' }), 'again')]);
     // SCC fires the notification again when our marks land: deliver that one too.
-    const echoed = structuredClone(notification);
-    echoed.finding.securityMarks = { name: `${notification.finding.name}/securityMarks`, marks: emu.getMarks(notification.finding.name) };
-    const echo = await deliver(fn.url, pubsubBody(echoed, { messageId: 'demo-2' }), 'demo-2');
+    const echoed = structuredClone(first.notification);
+    echoed.finding.securityMarks = { name: `${first.findingName}/securityMarks`, marks: world.scc.getMarks(first.findingName) };
+    deliveries.push([`${firstLabel}: notification fired by our own marks`, await deliver(fn.url, pubsubBody(echoed, { messageId: 'echo' }), 'echo')]);
     await sleep(100);
 
     console.log(bold('\n=== Deliveries ==='));
-    const labels = ['notification', 'redelivery of the same message', 'notification fired by our own mark update'];
-    [first, redelivery, echo].forEach((res, i) => {
+    deliveries.forEach(([label, res], i) => {
       const o = fn!.outcomes[i] ?? {};
-      console.log(`${labels[i]!.padEnd(44)} HTTP ${res.status}  ${String(o.outcome).padEnd(8)} ${o.durationMs ?? '?'} ms  ${o.reason ?? ''}`);
+      console.log(`${label.padEnd(62)} HTTP ${res.status}  ${String(o.outcome).padEnd(8)} ${String(o.durationMs ?? '?').padStart(5)} ms`);
     });
 
-    const own = ownFindings(emu);
-    if (own.length !== 1) throw new Error(`expected one enrichment finding, found ${own.length}`);
-    printFinding(own[0]!);
-    console.log(bold('\n=== Security marks on the original CTD finding ==='));
-    for (const [k, v] of Object.entries(emu.getMarks(notification.finding.name) ?? {})) console.log(`${k.padEnd(24)} ${v}`);
-    if (![first, redelivery, echo].every((r) => r.ok)) throw new Error('a delivery was not acknowledged');
+    const own = ownFindings(world.scc);
+    if (own.length !== scenarios.length) throw new Error(`expected ${scenarios.length} enrichment findings, found ${own.length}`);
+    for (const [label, scenario] of scenarios) {
+      const finding = own.find((f) => plainProperties(f).Original_Finding === scenario.findingName);
+      if (!finding) throw new Error(`no enrichment finding for ${label}`);
+      console.log(bold(`\n######## ${label} ########`));
+      printFinding(finding);
+      console.log(bold('\n--- Security marks on the original CTD finding ---'));
+      for (const [k, v] of Object.entries(world.scc.getMarks(scenario.findingName) ?? {})) console.log(`${k.padEnd(24)} ${v}`);
+    }
+    if (!deliveries.every(([, r]) => r.ok)) throw new Error('a delivery was not acknowledged');
   } finally {
     fn?.child.kill('SIGTERM');
-    await emu?.stop();
+    await world?.stop();
   }
 }
 

@@ -17,7 +17,7 @@ export function loadJson<T = Record<string, any>>(relative: string): T {
   return JSON.parse(readFileSync(join(projectRoot(), relative), 'utf8')) as T;
 }
 
-export function notificationFixture(name: 'socat-v2' | 'socat-v1-zonal'): Record<string, any> {
+export function notificationFixture(name: 'socat-v2' | 'socat-v1-zonal' | 'socat-admin-v2'): Record<string, any> {
   return loadJson(`test/fixtures/notifications/${name}.json`);
 }
 
