@@ -38,28 +38,26 @@ function ageSeconds(delivery: Delivery | null, now: Date): number | null {
   return published === null ? null : (now.getTime() - published) / 1000;
 }
 
-export async function triageEvent(body: unknown, deps: TriageDeps): Promise<TriageResult> {
-  let messageId: string | null = null;
-  let finding: SocatFinding | null = null;
+export interface TriageOptions {
+  /** When the message was published (stale deliveries are not triaged). */
+  delivery?: Delivery | null;
+  /** false: triage even when our loop-guard mark says it was done (operator re-runs). */
+  loopGuard?: boolean;
+}
+
+/** Triage one parsed finding: filter, gather, analyze, write back. Never throws. */
+export async function triageFinding(finding: SocatFinding, deps: TriageDeps, options: TriageOptions = {}): Promise<TriageResult> {
   let report: Report | null = null;
-  const result = (o: Outcome, written: WriteResult | null = null): TriageResult => ({
-    ...o,
-    findingName: finding?.name ?? null,
-    messageId,
-    report,
-    written,
-  });
+  const messageId = options.delivery?.messageId ?? null;
+  const result = (o: Outcome, written: WriteResult | null = null): TriageResult => ({ ...o, findingName: finding.name, messageId, report, written });
   try {
-    const { notification, delivery } = unwrapEnvelope(body);
-    messageId = delivery?.messageId ?? null;
-    finding = parseNotification(notification);
-    const decision = decideFilter(finding, deps.config.categories);
+    const decision = decideFilter(finding, deps.config.categories, { loopGuard: options.loopGuard !== false });
     if (!decision.triage) {
       report = skippedReport(finding, decision.reason);
       return result({ outcome: 'skipped', reason: decision.reason });
     }
     // Checked after the filter: a stale notification that is not ours is simply skipped.
-    const age = ageSeconds(delivery, deps.now());
+    const age = ageSeconds(options.delivery ?? null, deps.now());
     if (age !== null && age > deps.config.maxEventAgeSeconds) {
       return result({
         outcome: 'failed_permanent',
@@ -81,6 +79,18 @@ export async function triageEvent(body: unknown, deps: TriageDeps): Promise<Tria
     });
     return result({ outcome: 'triaged', reason: `enrichment finding ${written.enrichmentFinding} written` }, written);
   } catch (err) {
-    return result(outcomeForError(err, finding === null ? 'input' : 'write-back'));
+    return result(outcomeForError(err, 'write-back'));
+  }
+}
+
+/** Triage one delivery: unwrap and parse the message, then triageFinding. Never throws. */
+export async function triageEvent(body: unknown, deps: TriageDeps): Promise<TriageResult> {
+  let delivery: Delivery | null = null;
+  try {
+    const unwrapped = unwrapEnvelope(body);
+    delivery = unwrapped.delivery;
+    return await triageFinding(parseNotification(unwrapped.notification), deps, { delivery });
+  } catch (err) {
+    return { ...outcomeForError(err, 'input'), findingName: null, messageId: delivery?.messageId ?? null, report: null, written: null };
   }
 }
