@@ -4,7 +4,13 @@
  * tests hand in the same real client pointed at a local emulator.
  *
  * Client modules are imported lazily: a cold instance pays for the SDKs it
- * actually uses, on the first event that needs them.
+ * actually uses, on the first event that needs them. They are imported by
+ * their service module, not the package root: a root loads every API
+ * version the package ships (four for Security Center, two for GKE, the
+ * whole handwritten Logging library with its own older google-gax), which
+ * is most of a cold start (README, Performance). The deployed bundle
+ * (scripts/build-bundle.mjs) also trims each package's protos to the one
+ * service loaded here, so a new service needs an entry there too.
  */
 import type { v2 as sccV2 } from '@google-cloud/security-center';
 import type { v1 as gkeV1 } from '@google-cloud/container';
@@ -56,18 +62,19 @@ async function gaxOptions(hostPort: string | null): Promise<Record<string, never
 }
 
 export async function createSccClient(config: Pick<EmulatorHosts, 'sccEmulatorHost'>): Promise<SccClient> {
-  const { v2 } = await import('@google-cloud/security-center');
-  return new v2.SecurityCenterClient(await gaxOptions(config.sccEmulatorHost));
+  const { SecurityCenterClient } = await import('@google-cloud/security-center/build/src/v2/security_center_client.js');
+  return new SecurityCenterClient(await gaxOptions(config.sccEmulatorHost));
 }
 
 export async function createGkeClient(config: Pick<EmulatorHosts, 'gkeEmulatorHost'>): Promise<GkeClient> {
-  const { v1 } = await import('@google-cloud/container');
-  return new v1.ClusterManagerClient(await gaxOptions(config.gkeEmulatorHost));
+  const { ClusterManagerClient } = await import('@google-cloud/container/build/src/v1/cluster_manager_client.js');
+  return new ClusterManagerClient(await gaxOptions(config.gkeEmulatorHost));
 }
 
 export async function createLoggingClient(config: Pick<EmulatorHosts, 'loggingEmulatorHost'>): Promise<LoggingClient> {
-  const { v2 } = await import('@google-cloud/logging');
-  return new v2.LoggingServiceV2Client(await gaxOptions(config.loggingEmulatorHost));
+  // @google-cloud/logging's v2 is this very class (it re-exports @google-cloud/logging-api, on the project's google-gax).
+  const { LoggingServiceV2Client } = await import('@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js');
+  return new LoggingServiceV2Client(await gaxOptions(config.loggingEmulatorHost)) as LoggingClient;
 }
 
 /** A Google OAuth access token from Application Default Credentials (GKE accepts it as a bearer token). */
@@ -85,10 +92,47 @@ export function googleAccessTokenProvider(): () => Promise<string> {
  * Kubernetes clients for one cluster, authenticated with a bearer token and
  * the cluster's own CA. A local kubeconfig is never read: the function must
  * not pick up whatever credentials happen to be on the machine.
+ *
+ * The clients of a cluster (endpoint, CA and token) are made once and reused.
+ * client-node builds a new connection pool (undici Agent) for every request,
+ * so each read paid a TLS handshake and left an idle socket behind; in a
+ * burst of findings that was thousands of handshakes and sockets. Here a
+ * cluster's requests share the pool of its first request.
  */
-export async function createKubeApis(access: KubeAccess, token: string): Promise<KubeApis> {
+export function createKubeApis(access: KubeAccess, token: string): Promise<KubeApis> {
+  const key = JSON.stringify([access.endpoint, access.caCertificate, token]);
+  let apis = kubeApisByCluster.get(key);
+  if (apis) {
+    // Most recently used last, so the oldest is the first to go.
+    kubeApisByCluster.delete(key);
+  } else {
+    apis = newKubeApis(access, token);
+    apis.catch(() => {
+      if (kubeApisByCluster.get(key) === apis) kubeApisByCluster.delete(key);
+    });
+  }
+  kubeApisByCluster.set(key, apis);
+  // Tokens expire hourly, so old entries pile up; idle pools close their sockets by themselves (keep-alive timeout).
+  while (kubeApisByCluster.size > KUBE_APIS_MAX) kubeApisByCluster.delete(kubeApisByCluster.keys().next().value as string);
+  return apis;
+}
+
+const KUBE_APIS_MAX = 64;
+const kubeApisByCluster = new Map<string, Promise<KubeApis>>();
+
+async function newKubeApis(access: KubeAccess, token: string): Promise<KubeApis> {
   const k8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
+  type RequestContext = Parameters<InstanceType<typeof k8s.KubeConfig>['applySecurityAuthentication']>[0];
+  type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+  class PooledKubeConfig extends k8s.KubeConfig {
+    #dispatcher: Dispatcher | undefined;
+    override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+      await super.applySecurityAuthentication(context);
+      this.#dispatcher ??= context.getDispatcher();
+      if (this.#dispatcher) context.setDispatcher(this.#dispatcher);
+    }
+  }
+  const kc = new PooledKubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'target', server: `https://${access.endpoint}`, caData: access.caCertificate, skipTLSVerify: false }],
     users: [{ name: 'function', token }],
@@ -96,4 +140,63 @@ export async function createKubeApis(access: KubeAccess, token: string): Promise
     currentContext: 'target',
   });
   return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), batch: kc.makeApiClient(k8s.BatchV1Api) };
+}
+
+// ---------------------------------------------------------------------------
+// Essential Contacts
+
+/**
+ * @google-cloud/essential-contacts 1.1.1 (its only release) pins google-gax
+ * 2.x, which brings its own @grpc/grpc-js. The client is handed the project's
+ * grpc-js instead (gax's `grpc` option), so the instance runs one gRPC stack;
+ * that also makes the emulator's insecure credentials acceptable, since
+ * grpc-js checks credentials with instanceof against its own class. The
+ * deployed bundle goes one step further and runs the client on the
+ * project's google-gax (scripts/build-bundle.mjs).
+ */
+export type ContactsClient = InstanceType<(typeof import('@google-cloud/essential-contacts'))['v1']['EssentialContactsServiceClient']>;
+
+export async function createContactsClient(config: { contactsEmulatorHost: string | null }): Promise<ContactsClient> {
+  const [{ EssentialContactsServiceClient }, { grpc }] = await Promise.all([
+    import('@google-cloud/essential-contacts/build/src/v1/essential_contacts_service_client.js'),
+    import('google-gax'),
+  ]);
+  const options: Record<string, unknown> = { grpc };
+  if (config.contactsEmulatorHost) {
+    const hp = splitHostPort(config.contactsEmulatorHost);
+    if (!hp) throw new Error(`not a host:port: ${JSON.stringify(config.contactsEmulatorHost)}`);
+    Object.assign(options, { apiEndpoint: hp.host, port: hp.port, sslCreds: grpc.credentials.createInsecure() });
+  }
+  return new EssentialContactsServiceClient(options as Record<string, never>);
+}
+
+// ---------------------------------------------------------------------------
+// Pub/Sub (fan-out of triage results; backfill --via-topic)
+
+export type PubSubClient = InstanceType<(typeof import('@google-cloud/pubsub'))['PubSub']>;
+
+/**
+ * The Pub/Sub client would also read PUBSUB_EMULATOR_HOST from process.env by
+ * itself; the endpoint is passed explicitly instead, so an env object handed
+ * to createInstance() decides, as it does for every other client. projectId
+ * is passed so the client never asks Application Default Credentials for one
+ * (topic names used here are always fully qualified).
+ */
+export async function createPubSubClient(config: { pubsubEmulatorHost: string | null; projectId?: string | null }): Promise<PubSubClient> {
+  const { PubSub } = await import('@google-cloud/pubsub');
+  const projectId = config.projectId ?? undefined;
+  if (!config.pubsubEmulatorHost) return new PubSub(projectId ? { projectId } : {});
+  const hp = splitHostPort(config.pubsubEmulatorHost);
+  if (!hp) throw new Error(`not a host:port: ${JSON.stringify(config.pubsubEmulatorHost)}`);
+  // The client splits apiEndpoint on ':' to find the port, which an IPv6 literal defeats.
+  if (hp.host.includes(':')) throw new Error(`the Pub/Sub client cannot reach an IPv6 emulator endpoint (${config.pubsubEmulatorHost}); use 127.0.0.1 or localhost`);
+  const { grpc } = await import('google-gax');
+  return new PubSub({
+    apiEndpoint: `${hp.host}:${hp.port}`,
+    emulatorMode: true,
+    sslCreds: grpc.credentials.createInsecure(),
+    projectId: projectId ?? 'emulator-project',
+    // As in emulatorOptions: an explicit universe domain keeps google-auth-library off the metadata server.
+    universeDomain: 'googleapis.com',
+  });
 }

@@ -4,6 +4,7 @@
  * ConfigError naming the variable; the README's configuration table lists
  * the same variables (test/config.test.ts keeps the two in step).
  */
+import { DEFAULT_VERDICT_SETTINGS, parseVerdictSettings, VERDICT_ENV_VARS, VerdictSettingsError, type VerdictSettings } from './decide/verdict-settings.js';
 import { isLoopbackEndpoint } from './endpoint.js';
 
 export const DEFAULT_CATEGORY = 'Execution: Socat Reverse Shell Detected';
@@ -34,6 +35,7 @@ export interface Config {
   sccEmulatorHost: string | null;
   gkeEmulatorHost: string | null;
   loggingEmulatorHost: string | null;
+  contactsEmulatorHost: string | null;
   /** All gatherers together get this long; what is not in by then becomes a gap. */
   gatherDeadlineMs: number;
   /** Gatherers switched off by section name (see the README catalog). */
@@ -46,6 +48,8 @@ export interface Config {
   logLineMaxChars: number;
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
+  /** Signal weights, allow-lists and thresholds of the verdict model. */
+  verdict: VerdictSettings;
 }
 
 export interface EnvVarDoc {
@@ -74,7 +78,7 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'DRY_RUN', default: 'false', description: 'true: triage and log the report, write nothing to SCC.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace or silent.' },
   { name: 'GATHER_DEADLINE_MS', default: '20000', description: 'Shared deadline for all gatherers; a lookup still running then becomes a gap in the report.' },
-  { name: 'DISABLED_GATHERERS', default: '(none)', description: 'Comma-separated gatherer sections to switch off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs).' },
+  { name: 'DISABLED_GATHERERS', default: '(none)', description: 'Comma-separated gatherer sections to switch off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, namespace, contacts).' },
   { name: 'RELATED_WINDOW_MINUTES', default: '60', description: 'Related findings: same cluster within ± this many minutes of the finding.' },
   { name: 'LOG_WINDOW_BEFORE_MINUTES', default: '30', description: 'Log queries start this many minutes before the finding.' },
   { name: 'LOG_WINDOW_AFTER_MINUTES', default: '10', description: 'Log queries end this many minutes after the finding.' },
@@ -83,6 +87,7 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'LOG_LINE_MAX_CHARS', default: '300', description: 'Each log excerpt line is capped at this many characters.' },
   { name: 'CACHE_TTL_SECONDS', default: '300', description: 'How long an instance reuses cluster, node and related-findings lookups.' },
   { name: 'CACHE_MAX_ENTRIES', default: '1000', description: 'How many lookups an instance keeps at most.' },
+  ...VERDICT_ENV_VARS,
   {
     name: 'SCC_EMULATOR_HOST',
     default: '(unset)',
@@ -90,9 +95,10 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   },
   { name: 'GKE_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local GKE ClusterManager emulator. Loopback only; Kubernetes calls then use the emulator token.' },
   { name: 'LOGGING_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Cloud Logging emulator. Loopback only.' },
+  { name: 'CONTACTS_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Essential Contacts emulator. Loopback only.' },
 ];
 
-export const GATHERER_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs'] as const;
+export const GATHERER_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'namespace', 'contacts'] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SOURCE_NAME = /^organizations\/\d{1,32}\/sources\/\d{1,32}$/;
@@ -133,8 +139,9 @@ function parseEmulatorHost(env: Env, name: string): string | null {
 /** Which gatherers call which emulated API (Kubernetes is reached through GKE's answer). */
 const GATHERERS_BY_EMULATOR: Record<string, readonly string[]> = {
   SCC_EMULATOR_HOST: ['relatedFindings'],
-  GKE_EMULATOR_HOST: ['cluster', 'node', 'pod'],
+  GKE_EMULATOR_HOST: ['cluster', 'node', 'pod', 'namespace'],
   LOGGING_EMULATOR_HOST: ['podLogs', 'auditLogs', 'nodeLogs'],
+  CONTACTS_EMULATOR_HOST: ['contacts'],
 };
 
 /**
@@ -152,6 +159,24 @@ function requireCompleteEmulation(hosts: Record<string, string | null>, disabled
     }
   }
 }
+
+/** The verdict model's variables; also used alone by the offline CLI. */
+export function readVerdictSettings(env: Env): VerdictSettings {
+  try {
+    return parseVerdictSettings({
+      VERDICT_WEIGHTS: read(env, 'VERDICT_WEIGHTS'),
+      ADMIN_PRINCIPALS: read(env, 'ADMIN_PRINCIPALS'),
+      TRUSTED_IMAGE_REGISTRIES: read(env, 'TRUSTED_IMAGE_REGISTRIES'),
+      VERDICT_MALICIOUS_THRESHOLD: read(env, 'VERDICT_MALICIOUS_THRESHOLD'),
+      VERDICT_BENIGN_THRESHOLD: read(env, 'VERDICT_BENIGN_THRESHOLD'),
+    });
+  } catch (err) {
+    if (err instanceof VerdictSettingsError) throw new ConfigError(err.variable, err.message);
+    throw err;
+  }
+}
+
+export { DEFAULT_VERDICT_SETTINGS };
 
 export function parseConfig(env: Env): Config {
   const sccSourceName = read(env, 'SCC_SOURCE_NAME') ?? null;
@@ -184,6 +209,7 @@ export function parseConfig(env: Env): Config {
     SCC_EMULATOR_HOST: parseEmulatorHost(env, 'SCC_EMULATOR_HOST'),
     GKE_EMULATOR_HOST: parseEmulatorHost(env, 'GKE_EMULATOR_HOST'),
     LOGGING_EMULATOR_HOST: parseEmulatorHost(env, 'LOGGING_EMULATOR_HOST'),
+    CONTACTS_EMULATOR_HOST: parseEmulatorHost(env, 'CONTACTS_EMULATOR_HOST'),
   };
   requireCompleteEmulation(emulators, disabledGatherers);
   return {
@@ -195,6 +221,7 @@ export function parseConfig(env: Env): Config {
     sccEmulatorHost: emulators.SCC_EMULATOR_HOST,
     gkeEmulatorHost: emulators.GKE_EMULATOR_HOST,
     loggingEmulatorHost: emulators.LOGGING_EMULATOR_HOST,
+    contactsEmulatorHost: emulators.CONTACTS_EMULATOR_HOST,
     gatherDeadlineMs: parseInteger(env, 'GATHER_DEADLINE_MS', 20000, 100, 300000),
     disabledGatherers,
     relatedWindowMinutes: parseInteger(env, 'RELATED_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
@@ -205,5 +232,6 @@ export function parseConfig(env: Env): Config {
     logLineMaxChars: parseInteger(env, 'LOG_LINE_MAX_CHARS', 300, 40, 4096),
     cacheTtlSeconds: parseInteger(env, 'CACHE_TTL_SECONDS', 300, 0, 86400),
     cacheMaxEntries: parseInteger(env, 'CACHE_MAX_ENTRIES', 1000, 1, 100000),
+    verdict: readVerdictSettings(env),
   };
 }

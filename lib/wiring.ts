@@ -6,6 +6,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { DestinationStream } from 'pino';
 import {
+  createContactsClient,
   createGkeClient,
   createKubeApis,
   createLoggingClient,
@@ -63,6 +64,7 @@ function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Da
     gke,
     logging,
     kube: async (access) => createKubeApis(access, await token()),
+    contacts: lazy(() => createContactsClient(config)),
     cache: createInstanceCache({ maxEntries: config.cacheMaxEntries, ttlSeconds: config.cacheTtlSeconds }),
   };
 }

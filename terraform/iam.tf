@@ -82,6 +82,10 @@ resource "google_organization_iam_custom_role" "org_wide" {
     "container.cronJobs.get",
     # lib/gather/registry.ts: gatherers podLogs, auditLogs, nodeLogs (Cloud Logging entries.list, admin activity audit logs included)
     "logging.logEntries.list",
+    # lib/gather/registry.ts: gatherer namespace (Kubernetes core/v1 namespaces get: owner labels)
+    "container.namespaces.get",
+    # lib/gather/registry.ts: gatherer contacts (Essential Contacts computeContacts; inherited contacts need it on folders and the organization too)
+    "essentialcontacts.contacts.list",
   ]
 }
 

@@ -40,6 +40,11 @@ locals {
     LOG_LINE_MAX_CHARS        = tostring(var.log_line_max_chars)
     CACHE_TTL_SECONDS         = tostring(var.cache_ttl_seconds)
     CACHE_MAX_ENTRIES         = tostring(var.cache_max_entry_count)
+    VERDICT_WEIGHTS             = join(",", [for k, w in var.verdict_weights : "${k}=${w}"])
+    ADMIN_PRINCIPALS            = join(",", var.admin_principals)
+    TRUSTED_IMAGE_REGISTRIES    = join(",", var.trusted_image_registries)
+    VERDICT_MALICIOUS_THRESHOLD = tostring(var.verdict_malicious_threshold_points)
+    VERDICT_BENIGN_THRESHOLD    = tostring(var.verdict_benign_threshold_points)
   }
 
   required_apis = toset([
@@ -47,6 +52,8 @@ locals {
     "cloudbuild.googleapis.com",           # builds the function from the source archive
     "cloudfunctions.googleapis.com",       # google_cloudfunctions2_function
     "cloudresourcemanager.googleapis.com", # organization IAM
+    "container.googleapis.com",            # the cluster gatherer's GetCluster (quota is charged to this project)
+    "essentialcontacts.googleapis.com",    # the contacts gatherer's computeContacts
     "iam.googleapis.com",                  # service accounts, custom roles
     "logging.googleapis.com",              # log-based metrics
     "monitoring.googleapis.com",           # alert policy

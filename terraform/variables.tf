@@ -118,12 +118,12 @@ variable "gather_deadline_ms" {
 
 variable "disabled_gatherers" {
   type        = list(string)
-  description = "DISABLED_GATHERERS: gatherer sections switched off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs)."
+  description = "DISABLED_GATHERERS: gatherer sections switched off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, namespace, contacts)."
   default     = []
 
   validation {
-    condition     = alltrue([for g in var.disabled_gatherers : contains(["relatedFindings", "cluster", "node", "pod", "podLogs", "auditLogs", "nodeLogs"], g)])
-    error_message = "disabled_gatherers may only name relatedFindings, cluster, node, pod, podLogs, auditLogs or nodeLogs."
+    condition     = alltrue([for g in var.disabled_gatherers : contains(["relatedFindings", "cluster", "node", "pod", "podLogs", "auditLogs", "nodeLogs", "namespace", "contacts"], g)])
+    error_message = "disabled_gatherers may only name relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, namespace or contacts."
   }
 }
 
@@ -213,6 +213,41 @@ variable "cache_max_entry_count" {
     condition     = var.cache_max_entry_count >= 1 && var.cache_max_entry_count <= 100000 && floor(var.cache_max_entry_count) == var.cache_max_entry_count
     error_message = "cache_max_entry_count must be a whole number between 1 and 100000."
   }
+}
+
+variable "verdict_weights" {
+  type        = map(number)
+  description = "VERDICT_WEIGHTS: signal id to weight overrides of the verdict model (README: Verdict model); empty keeps the documented defaults."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, w in var.verdict_weights : can(regex("^[a-z][a-z0-9_]*$", k)) && floor(w) == w && w >= -1000 && w <= 1000])
+    error_message = "verdict_weights keys are signal ids (lower_snake_case) and weights whole numbers between -1000 and 1000."
+  }
+}
+
+variable "admin_principals" {
+  type        = list(string)
+  description = "ADMIN_PRINCIPALS: principals whose kubectl exec counts as expected admin work: exact emails or *@domain."
+  default     = []
+}
+
+variable "trusted_image_registries" {
+  type        = list(string)
+  description = "TRUSTED_IMAGE_REGISTRIES: image prefixes of the organization's own registries (e.g. us-docker.pkg.dev/my-org-); empty makes the untrusted_image signal unavailable."
+  default     = []
+}
+
+variable "verdict_malicious_threshold_points" {
+  type        = number
+  description = "VERDICT_MALICIOUS_THRESHOLD: a score at or above this is likely_malicious."
+  default     = 60
+}
+
+variable "verdict_benign_threshold_points" {
+  type        = number
+  description = "VERDICT_BENIGN_THRESHOLD: a score at or below this is likely_benign_admin; must be below the malicious threshold (the function refuses to start otherwise)."
+  default     = -20
 }
 
 # ---------------------------------------------------------------------------

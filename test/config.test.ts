@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_ENV_VARS, ConfigError, DEFAULT_CATEGORY, parseConfig } from '../lib/config.js';
+import { CONFIG_ENV_VARS, ConfigError, DEFAULT_CATEGORY, DEFAULT_VERDICT_SETTINGS, parseConfig } from '../lib/config.js';
 import { projectRoot } from './support/fixtures.js';
 
 const SOURCE = 'organizations/123456789012/sources/555';
@@ -27,6 +27,8 @@ describe('parseConfig', () => {
       logLineMaxChars: 300,
       cacheTtlSeconds: 300,
       cacheMaxEntries: 1000,
+      contactsEmulatorHost: null,
+      verdict: DEFAULT_VERDICT_SETTINGS,
     });
   });
 
@@ -40,6 +42,7 @@ describe('parseConfig', () => {
       SCC_EMULATOR_HOST: '127.0.0.1:8086',
       GKE_EMULATOR_HOST: '127.0.0.1:8087',
       LOGGING_EMULATOR_HOST: 'localhost:8088',
+      CONTACTS_EMULATOR_HOST: '127.0.0.1:8089',
     });
     expect(c.categories).toEqual([DEFAULT_CATEGORY, 'SOCAT_REVERSE_SHELL']);
     expect(c.maxEventAgeSeconds).toBe(3600);
@@ -56,12 +59,14 @@ describe('parseConfig', () => {
     [{ SCC_SOURCE_NAME: SOURCE, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /expected one of/],
     [{ SCC_SOURCE_NAME: SOURCE, TRIAGE_CATEGORIES: ' , ' }, 'TRIAGE_CATEGORIES', /no category/],
     [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: 'securitycenter.example.com:443' }, 'SCC_EMULATOR_HOST', /loopback/],
-    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1' }, 'GKE_EMULATOR_HOST', /add cluster,node,pod to DISABLED_GATHERERS/],
-    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod' }, 'LOGGING_EMULATOR_HOST', /podLogs,auditLogs,nodeLogs/],
+    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1' }, 'GKE_EMULATOR_HOST', /add cluster,node,pod,namespace to DISABLED_GATHERERS/],
+    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,namespace' }, 'LOGGING_EMULATOR_HOST', /podLogs,auditLogs,nodeLogs/],
     [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '10.0.0.5:8080' }, 'SCC_EMULATOR_HOST', /loopback/],
     [{ SCC_SOURCE_NAME: SOURCE, GKE_EMULATOR_HOST: 'container.googleapis.com:443' }, 'GKE_EMULATOR_HOST', /loopback/],
     [{ SCC_SOURCE_NAME: SOURCE, DISABLED_GATHERERS: 'cluster,podlogs' }, 'DISABLED_GATHERERS', /unknown gatherer "podlogs"/],
     [{ SCC_SOURCE_NAME: SOURCE, LOG_ENTRIES_MAX: '5000' }, 'LOG_ENTRIES_MAX', /between 1 and 1000/],
+    [{ SCC_SOURCE_NAME: SOURCE, VERDICT_WEIGHTS: 'no_such_signal=5' }, 'VERDICT_WEIGHTS', /no_such_signal/],
+    [{ SCC_SOURCE_NAME: SOURCE, ADMIN_PRINCIPALS: 'system:admin' }, 'ADMIN_PRINCIPALS', /./],
   ])('rejects %j naming %s', (env, variable, message) => {
     let caught: unknown;
     try {
@@ -75,14 +80,14 @@ describe('parseConfig', () => {
   });
 
   it('accepts IPv6 loopback and localhost emulator endpoints', () => {
-    const others = { GKE_EMULATOR_HOST: '127.0.0.1:1', LOGGING_EMULATOR_HOST: '127.0.0.1:2' };
+    const others = { GKE_EMULATOR_HOST: '127.0.0.1:1', LOGGING_EMULATOR_HOST: '127.0.0.1:2', CONTACTS_EMULATOR_HOST: '127.0.0.1:3' };
     expect(parseConfig({ DRY_RUN: 'true', SCC_EMULATOR_HOST: '[::1]:9000', ...others }).sccEmulatorHost).toBe('[::1]:9000');
     expect(parseConfig({ DRY_RUN: 'true', SCC_EMULATOR_HOST: 'localhost:9000', ...others }).sccEmulatorHost).toBe('localhost:9000');
   });
 
   it('accepts a partial emulation when the gatherers of the missing APIs are disabled', () => {
-    const c = parseConfig({ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,podLogs,auditLogs,nodeLogs' });
-    expect(c.disabledGatherers).toHaveLength(6);
+    const c = parseConfig({ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,namespace,podLogs,auditLogs,nodeLogs,contacts' });
+    expect(c.disabledGatherers).toHaveLength(8);
   });
 
   it('every variable is documented in the README configuration table', () => {

@@ -117,6 +117,13 @@ function organizationOf(n: RawNotification): string | null {
   return meta ? meta[1]! : null;
 }
 
+function projectNumberOf(n: RawNotification, resourceName: string | null): string | null {
+  const meta = /^\/\/cloudresourcemanager\.googleapis\.com\/projects\/(\d+)$/.exec(n.resource?.gcpMetadata?.project ?? '');
+  if (meta) return meta[1]!;
+  const fromCluster = resourceName === null ? null : parseClusterResourceName(resourceName);
+  return fromCluster && /^\d+$/.test(fromCluster.project) ? fromCluster.project : null;
+}
+
 function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
   return issues
     .slice(0, 3)
@@ -140,6 +147,7 @@ export function parseNotification(value: unknown): SocatFinding {
     eventTime: nonEmpty(f.eventTime),
     createTime: nonEmpty(f.createTime),
     organization: organizationOf(n),
+    projectNumber: projectNumberOf(n, resourceName),
     projectDisplayName: nonEmpty(n.resource?.gcpMetadata?.projectDisplayName) ?? nonEmpty(n.resource?.projectDisplayName),
     resourceName,
     cluster: resourceName === null ? null : parseClusterResourceName(resourceName),

@@ -57,6 +57,8 @@ export interface SocatFinding {
   createTime: string | null;
   /** Numeric organization id when the finding's or notification's names reveal it. */
   organization: string | null;
+  /** The project's number, from resource.gcpMetadata.project or a numeric cluster project; APIs such as Essential Contacts take only this. */
+  projectNumber: string | null;
   /** resource.projectDisplayName (v1) or resource.gcpMetadata.projectDisplayName (v2). */
   projectDisplayName: string | null;
   /** The finding's resourceName, whatever it names. */

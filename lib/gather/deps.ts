@@ -3,7 +3,7 @@
  * lib/clients.ts), the instance cache, the clock and their settings. Nothing
  * here is global; tests build it with clients pointed at the emulators.
  */
-import type { GkeClient, KubeAccess, KubeApis, LoggingClient, SccClient } from '../clients.js';
+import type { ContactsClient, GkeClient, KubeAccess, KubeApis, LoggingClient, SccClient } from '../clients.js';
 import type { InstanceCache } from './cache.js';
 
 export interface GatherSettings {
@@ -30,5 +30,6 @@ export interface GatherDeps {
   gke: () => Promise<GkeClient>;
   logging: () => Promise<LoggingClient>;
   kube: (access: KubeAccess) => Promise<KubeApis>;
+  contacts: () => Promise<ContactsClient>;
   cache: InstanceCache;
 }

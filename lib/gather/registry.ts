@@ -4,8 +4,10 @@
  */
 import { GATHERER_SECTIONS } from '../config.js';
 import { clusterGatherer } from './cluster.js';
+import { contactsGatherer } from './contacts.js';
 import type { GatherDeps } from './deps.js';
 import { auditLogs, nodeLogs, podLogs } from './logs.js';
+import { namespaceGatherer } from './namespace.js';
 import { nodeGatherer } from './node.js';
 import { podGatherer } from './pod.js';
 import { relatedFindingsGatherer } from './related-findings.js';
@@ -22,6 +24,8 @@ export const GATHERERS: readonly AnyGatherer[] = [
   podLogs,
   auditLogs,
   nodeLogs,
+  namespaceGatherer,
+  contactsGatherer,
 ];
 
 /** The gatherers to run: enabled by default and not switched off by configuration. */

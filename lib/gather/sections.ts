@@ -4,6 +4,8 @@
  * guess). All strings are still untrusted text; rendering cleans them.
  */
 import type { KubeAccess } from '../clients.js';
+import type { ContactsSection } from './contacts.js';
+import type { NamespaceSection } from './namespace.js';
 
 export interface RelatedFinding {
   name: string;
@@ -156,4 +158,6 @@ export interface GatheredSections {
   podLogs: LogSection;
   auditLogs: AuditLogSection;
   nodeLogs: LogSection;
+  namespace: NamespaceSection;
+  contacts: ContactsSection;
 }

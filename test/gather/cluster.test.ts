@@ -32,6 +32,7 @@ import type { ClusterSection, GatheredSections } from '../../lib/gather/sections
 import { GatherGap, type Gatherer } from '../../lib/gather/types.js';
 import { startGkeEmulator, type GkeEmulator } from '../emulators/gke-emulator.js';
 import { Status } from '../emulators/grpc-harness.js';
+import { testGatherDeps } from '../support/gather-deps.js';
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -49,6 +50,7 @@ function makeFinding(o: { cluster?: Partial<ClusterRef> | null; node?: string | 
   return {
     name: 'organizations/1/sources/2/locations/global/findings/f1',
     category: 'Execution: Socat Reverse Shell Detected',
+    projectNumber: null,
     state: 'ACTIVE',
     severity: 'HIGH',
     eventTime: '2025-06-15T10:00:00Z',
@@ -337,21 +339,8 @@ beforeEach(() => {
   emulator.reset();
 });
 
-function unused(what: string): () => Promise<never> {
-  return () => Promise.reject(new Error(`the cluster gatherer must not use ${what}`));
-}
-
 function makeDeps(o: { cache?: InstanceCache } = {}): GatherDeps {
-  return {
-    settings: { relatedWindowMinutes: 30, logWindowBeforeMinutes: 15, logWindowAfterMinutes: 5, logEntriesMax: 1000, logExcerptEntries: 20, logLineMaxChars: 500 },
-    now: () => new Date('2025-06-15T10:05:00Z'),
-    ownSourceName: null,
-    scc: unused('SCC'),
-    gke: async () => client,
-    logging: unused('Cloud Logging'),
-    kube: unused('Kubernetes'),
-    cache: o.cache ?? noCache,
-  };
+  return testGatherDeps({ now: () => new Date('2025-06-15T10:05:00Z'), gke: async () => client, cache: o.cache ?? noCache });
 }
 
 async function gather(finding: SocatFinding, deps: GatherDeps = makeDeps(), signal: AbortSignal = new AbortController().signal): Promise<ClusterSection> {

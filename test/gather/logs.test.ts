@@ -17,6 +17,7 @@ import type { GatherContext, Gatherer } from '../../lib/gather/types.js';
 import { Status } from '../emulators/grpc-harness.js';
 import { startLoggingEmulator, type AuditLogSeed, type LoggingEmulator, type SeedLogEntry } from '../emulators/logging-emulator.js';
 import { notificationFixture } from '../support/fixtures.js';
+import { testGatherDeps } from '../support/gather-deps.js';
 
 const SETTINGS: GatherSettings = {
   relatedWindowMinutes: 60,
@@ -54,17 +55,13 @@ afterAll(async () => {
 beforeEach(() => emulator.reset());
 
 function deps(settings: Partial<GatherSettings> = {}): GatherDeps {
-  const unused = (name: string) => () => Promise.reject(new Error(`${name} is not used by the log gatherers`));
-  return {
+  return testGatherDeps({
     settings: { ...SETTINGS, ...settings },
     now: () => NOW,
     ownSourceName: null,
-    scc: unused('scc'),
-    gke: unused('gke'),
-    kube: unused('kube'),
     logging: async () => client,
     cache: noCache,
-  };
+  });
 }
 
 function context(f: SocatFinding, options: { settings?: Partial<GatherSettings>; sections?: Partial<GatheredSections> } = {}) {

@@ -17,6 +17,7 @@ import type { ClusterSection, GatheredSections } from '../../lib/gather/sections
 import type { Gatherer } from '../../lib/gather/types.js';
 import { base64Pem, kubeTestCert, startKubeEmulator, type KubeEmulator, type KubeObject, type KubeRequestLogEntry } from '../emulators/kube-emulator.js';
 import { notificationFixture } from '../support/fixtures.js';
+import { testGatherDeps } from '../support/gather-deps.js';
 
 const finding = parseNotification(notificationFixture('socat-v2'));
 const NODE = 'gke-shop-prod-default-pool-3f2a9c1e-k8vz';
@@ -87,17 +88,13 @@ function gkeNode(name: string, overrides: { labels?: Record<string, string>; ann
 }
 
 function deps(options: { cache?: InstanceCache; token?: string } = {}): GatherDeps {
-  const unused = (what: string) => () => Promise.reject(new Error(`${what} is not used by the node gatherer`));
-  return {
+  return testGatherDeps({
     settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logExcerptEntries: 5, logLineMaxChars: 500 },
     now: () => new Date('2026-11-26T18:10:00Z'),
     ownSourceName: null,
-    scc: unused('scc'),
-    gke: unused('gke'),
-    logging: unused('logging'),
-    kube: (access) => createKubeApis(access, options.token ?? EMULATOR_ACCESS_TOKEN),
+    kube: (access: KubeAccess) => createKubeApis(access, options.token ?? EMULATOR_ACCESS_TOKEN),
     cache: options.cache ?? noCache,
-  };
+  });
 }
 
 /** Stands in for the cluster gatherer: the only thing the Kubernetes gatherers take from it is `access`. */

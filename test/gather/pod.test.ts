@@ -17,6 +17,7 @@ import type { ClusterSection, GatheredSections } from '../../lib/gather/sections
 import type { Gatherer } from '../../lib/gather/types.js';
 import { startKubeEmulator, type KubeEmulator, type KubeObject, type KubeOwnerReference, type KubeRequestLogEntry } from '../emulators/kube-emulator.js';
 import { notificationFixture } from '../support/fixtures.js';
+import { testGatherDeps } from '../support/gather-deps.js';
 
 const finding = parseNotification(notificationFixture('socat-v2'));
 const NS = 'shop';
@@ -111,17 +112,13 @@ function seedDeploymentChain(): void {
 }
 
 function deps(): GatherDeps {
-  const unused = (what: string) => () => Promise.reject(new Error(`${what} is not used by the pod gatherer`));
-  return {
+  return testGatherDeps({
     settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logExcerptEntries: 5, logLineMaxChars: 500 },
     now: () => new Date('2026-11-26T18:10:00Z'),
     ownSourceName: null,
-    scc: unused('scc'),
-    gke: unused('gke'),
-    logging: unused('logging'),
-    kube: (access) => createKubeApis(access, EMULATOR_ACCESS_TOKEN),
+    kube: (access: KubeAccess) => createKubeApis(access, EMULATOR_ACCESS_TOKEN),
     cache: noCache,
-  };
+  });
 }
 
 /** Stands in for the cluster gatherer: the only thing the Kubernetes gatherers take from it is `access`. */

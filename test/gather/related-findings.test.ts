@@ -25,6 +25,7 @@ import { ENRICHMENT_CATEGORY } from '../../lib/scc/names.js';
 import { Status } from '../emulators/grpc-harness.js';
 import { CTD_SOURCE_DISPLAY_NAME, startSccEmulator, type SccEmulator, type SeedFinding } from '../emulators/scc-emulator.js';
 import { notificationFixture } from '../support/fixtures.js';
+import { testGatherDeps } from '../support/gather-deps.js';
 
 const ORG = '123456789012';
 const CTD = `organizations/${ORG}/sources/9876543210123456789`;
@@ -189,20 +190,14 @@ function notification(edit: (n: Record<string, any>) => void = () => {}): SocatF
 
 const finding = notification();
 
-const unused = (): Promise<never> => Promise.reject(new Error('not used by relatedFindings'));
-
 function deps(over: Partial<GatherDeps> = {}): GatherDeps {
-  return {
-    settings: { relatedWindowMinutes: 30, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 1000, logExcerptEntries: 20, logLineMaxChars: 500 },
+  return testGatherDeps({
+    settings: { relatedWindowMinutes: 30 },
     now: () => new Date('2026-11-27T03:00:00Z'),
     ownSourceName: OWN,
     scc: async () => client,
-    gke: unused,
-    logging: unused,
-    kube: unused,
-    cache: noCache,
     ...over,
-  };
+  });
 }
 
 type G = Gatherer<GatherDeps, GatheredSections, 'relatedFindings'>;

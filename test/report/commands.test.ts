@@ -39,6 +39,7 @@ function makeFinding(o: FindingOverrides = {}): SocatFinding {
   return {
     name: 'organizations/1/sources/2/locations/global/findings/abc',
     category: 'Execution: Socat Reverse Shell Detected',
+    projectNumber: null,
     state: 'ACTIVE',
     severity: 'HIGH',
     eventTime: '2025-08-07T10:00:00Z',

@@ -7,6 +7,7 @@
  * bastion). Used by the full pipeline tests, the demo and the benchmarks.
  * No jest import: scripts use it too.
  */
+import { startContactsEmulator, type ContactsEmulator } from '../emulators/contacts-emulator.js';
 import { startGkeEmulator, type GkeEmulator } from '../emulators/gke-emulator.js';
 import { startKubeEmulator, type KubeEmulator, type KubeObject } from '../emulators/kube-emulator.js';
 import { startLoggingEmulator, type LoggingEmulator, type SeedLogEntry } from '../emulators/logging-emulator.js';
@@ -26,6 +27,7 @@ export interface World {
   gke: GkeEmulator;
   logging: LoggingEmulator;
   kube: KubeEmulator;
+  contacts: ContactsEmulator;
   /** The function's environment for this world (every API emulated). */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -38,12 +40,17 @@ export interface Scenario {
 }
 
 export async function startWorld(): Promise<World> {
-  const [scc, gke, logging, kube] = await Promise.all([
+  const [scc, gke, logging, kube, contacts] = await Promise.all([
     startSccEmulator(),
     startGkeEmulator(),
     startLoggingEmulator({ projectNumbers: { [PROJECT_NUMBER]: PROJECT } }),
     startKubeEmulator(),
+    startContactsEmulator(),
   ]);
+  contacts.seedProject({ projectNumber: PROJECT_NUMBER, projectId: PROJECT, folders: ['556677889900'], organization: '123456789012' });
+  contacts.addContact(`projects/${PROJECT_NUMBER}`, { email: 'payments-security@example.com', categories: ['SECURITY'] });
+  contacts.addContact('organizations/123456789012', { email: 'secops@example.com', categories: ['SECURITY', 'TECHNICAL'] });
+  contacts.addContact('organizations/123456789012', { email: 'billing@example.com', categories: ['BILLING'] });
   seedSources(scc);
   gke.seedCluster(clusterObject(kube), { project: PROJECT, projectNumber: PROJECT_NUMBER });
   for (const object of clusterObjects()) kube.seed(object);
@@ -52,15 +59,19 @@ export async function startWorld(): Promise<World> {
     gke,
     logging,
     kube,
+    contacts,
     env: {
       SCC_SOURCE_NAME: OWN_SOURCE,
       SCC_EMULATOR_HOST: scc.endpoint,
       GKE_EMULATOR_HOST: gke.endpoint,
       LOGGING_EMULATOR_HOST: logging.endpoint,
+      CONTACTS_EMULATOR_HOST: contacts.endpoint,
       LOG_LEVEL: 'info',
+      ADMIN_PRINCIPALS: ADMIN_PRINCIPAL,
+      TRUSTED_IMAGE_REGISTRIES: `us-docker.pkg.dev/${PROJECT}/`,
     },
     async stop() {
-      await Promise.all([scc.stop(), gke.stop(), logging.stop(), kube.stop()]);
+      await Promise.all([scc.stop(), gke.stop(), logging.stop(), kube.stop(), contacts.stop()]);
     },
   };
 }

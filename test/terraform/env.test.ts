@@ -14,6 +14,7 @@ const DEV_ONLY: Record<string, string> = {
   SCC_EMULATOR_HOST: 'loopback SCC emulator for tests and the demo',
   GKE_EMULATOR_HOST: 'loopback GKE emulator for tests and the demo',
   LOGGING_EMULATOR_HOST: 'loopback Logging emulator for tests and the demo',
+  CONTACTS_EMULATOR_HOST: 'loopback Essential Contacts emulator for tests and the demo',
 };
 
 let mod: TfModule;

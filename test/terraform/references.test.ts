@@ -135,7 +135,7 @@ describe.each(moduleDirs().map((d) => [d.replace(`${terraformDir}`, 'terraform')
   });
 
   it('puts the unit in the name of every number variable', () => {
-    const UNIT = /_(seconds|minutes|ms|mib|mb|gib|chars|count|attempts|per_instance)$/;
+    const UNIT = /_(seconds|minutes|ms|mib|mb|gib|chars|count|attempts|per_instance|points)$/;
     const numbers = [...mod().variables].filter(([, body]) => body['type'] === '${number}').map(([name]) => name);
     expect(numbers.filter((n) => !UNIT.test(n))).toEqual([]);
   });
