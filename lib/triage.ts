@@ -67,7 +67,10 @@ export async function triageFinding(finding: SocatFinding, deps: TriageDeps, opt
     const gathered = deps.gather
       ? await runGatherers(deps.gather.gatherers, { finding, deps: deps.gather.deps, deadlineMs: deps.config.gatherDeadlineMs })
       : undefined;
-    const triaged = analyzeFinding(finding, gathered);
+    const triaged = analyzeFinding(finding, gathered, {
+      verdict: deps.config.verdict,
+      attributionWindowMinutes: deps.config.logWindowBeforeMinutes,
+    });
     report = triaged;
     if (deps.config.dryRun) return result({ outcome: 'triaged', reason: 'dry run: nothing written' });
     // parseConfig requires it outside dry runs; a misconfiguration must retry (and park), never drop.

@@ -89,13 +89,37 @@ function printFinding(finding: Record<string, any>): void {
   console.log(`\ndescription:\n  ${finding.description}`);
   console.log(`\nnextSteps:\n${String(finding.nextSteps).split('\n').map((l) => `  ${l}`).join('\n')}`);
   console.log(bold('\n--- Source properties ---'));
-  console.log(`Triage_Summary:\n${String(props.Triage_Summary).split('\n').map((l) => `  ${l}`).join('\n')}`);
+
   const width = Math.max(...Object.keys(props).map((k) => k.length));
   for (const [key, value] of Object.entries(props)) {
-    if (key === 'Triage_Summary') continue;
     const [head, ...rest] = (typeof value === 'string' ? value : JSON.stringify(value)).split('\n');
     console.log(`${key.padEnd(width)}  ${head}`);
     for (const line of rest) console.log(`${' '.repeat(width + 2)}${line}`);
+  }
+}
+
+/** The two verdicts next to each other, as an engineer compares them: the answer, then why. */
+function printSideBySide(findings: Array<[string, Record<string, any>]>): void {
+  const rows: Array<[string, (p: Record<string, unknown>, f: Record<string, any>) => string]> = [
+    ['verdict', (p) => String(p.A1_Verdict)],
+    ['score', (p) => String(p.A2_Score)],
+    ['severity', (_p, f) => String(f.severity)],
+    ['C2', (p) => `${p.B1_C2} [${p.B2_C2_Scope ?? '?'}]`],
+    ['who', (p) => String(p.C1_Attribution ?? '')],
+    ['related findings', (p) => `${p.D1_Related_Same_Container_Count ?? 0} on the container`],
+    ['pod red flags', (p) => String(p.J19_Pod_Red_Flags ?? 'none').replace(/\n/g, '; ')],
+    ['first step', (_p, f) => String(f.nextSteps).split('\n')[0] ?? ''],
+  ];
+  const width = 40;
+  const wrap = (text: string) => (text.match(new RegExp(`.{1,${width}}(\\s|$)|\\S+`, 'g')) ?? ['']).map((l) => l.trimEnd());
+  console.log(bold('\n=== Side by side ==='));
+  console.log(`${''.padEnd(18)}${findings.map(([label]) => label.padEnd(width + 2)).join('')}`);
+  for (const [name, cell] of rows) {
+    const cells = findings.map(([, f]) => wrap(cell(plainProperties(f), f)));
+    const height = Math.max(...cells.map((c) => c.length));
+    for (let i = 0; i < height; i++) {
+      console.log(`${(i === 0 ? name : '').padEnd(18)}${cells.map((c) => (c[i] ?? '').padEnd(width + 2)).join('')}`);
+    }
   }
 }
 
@@ -135,9 +159,13 @@ async function main(): Promise<void> {
 
     const own = ownFindings(world.scc);
     if (own.length !== scenarios.length) throw new Error(`expected ${scenarios.length} enrichment findings, found ${own.length}`);
-    for (const [label, scenario] of scenarios) {
-      const finding = own.find((f) => plainProperties(f).Original_Finding === scenario.findingName);
+    const enriched = scenarios.map(([label, scenario]) => {
+      const finding = own.find((f) => plainProperties(f).I01_Original_Finding === scenario.findingName);
       if (!finding) throw new Error(`no enrichment finding for ${label}`);
+      return [label, scenario, finding] as const;
+    });
+    printSideBySide(enriched.map(([label, , finding]) => [label, finding]));
+    for (const [label, scenario, finding] of enriched) {
       console.log(bold(`\n######## ${label} ########`));
       printFinding(finding);
       console.log(bold('\n--- Security marks on the original CTD finding ---'));

@@ -89,10 +89,10 @@ describe('a full triage against every emulator', () => {
   });
 
   it('writes the gathered sections into the enrichment finding', () => {
-    const stored = ownFindings(world.scc).find((f) => plainProperties(f).Original_Finding === attack.findingName);
+    const stored = ownFindings(world.scc).find((f) => plainProperties(f).I01_Original_Finding === attack.findingName);
     const props = plainProperties(stored);
-    expect(props).toMatchObject({ Node_Instance_Id: '4820981273410973451', Pod_Owner_Chain: 'ReplicaSet/checkout-7d9fb6c5d4 → Deployment/checkout', Cluster_Network_Policy_Enforced: false, Logs_Pod_Count: 4 });
-    expect(String(props.Related_Same_Container)).toContain('Execution: Added Binary Executed');
+    expect(props).toMatchObject({ J27_Node_Instance_Id: '4820981273410973451', J20_Pod_Owner_Chain: 'ReplicaSet/checkout-7d9fb6c5d4 → Deployment/checkout', J05_Cluster_Network_Policy_Enforced: false, K1_Logs_Pod_Count: 4 });
+    expect(String(props.D2_Related_Same_Container)).toContain('Execution: Added Binary Executed');
     expect(JSON.stringify(props)).not.toContain('demoTokenValue');
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATHERERS } from '../lib/gather/registry.js';
 import { REQUIRED_PERMISSIONS } from '../lib/permissions.js';
+import { SIGNALS } from '../lib/decide/verdict-settings.js';
 import { projectRoot } from './support/fixtures.js';
 
 const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
@@ -20,5 +21,11 @@ describe('README stays in step with the code', () => {
 
   it.each(REQUIRED_PERMISSIONS.map((p) => [p.permission]))('the IAM table lists %s', (permission) => {
     expect(readme).toMatch(new RegExp(`^\\| \`${permission.replace(/\./g, '\\.')}\` \\|`, 'm'));
+  });
+});
+
+describe('README documents the verdict model as the code has it', () => {
+  it.each(SIGNALS.map((s) => ({ id: s.id, s })))('lists $id with its default weight', ({ s }) => {
+    expect(readme).toContain(`| \`${s.id}\` | ${s.defaultWeight > 0 ? '+' : ''}${s.defaultWeight} | ${s.description} | ${s.rationale} |`);
   });
 });

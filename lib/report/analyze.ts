@@ -4,12 +4,16 @@
  * by the pipeline, never fetched from here.
  */
 import { GATHERER_SECTIONS } from '../config.js';
+import { egressCidr } from '../decide/c2-scope.js';
+import { decide } from '../decide/decide.js';
+import { DEFAULT_VERDICT_SETTINGS, type VerdictSettings } from '../decide/verdict-settings.js';
 import type { SocatFinding } from '../finding/types.js';
 import type { GatheredSections } from '../gather/sections.js';
 import type { Gap } from '../gather/types.js';
 import { findingConsoleUrl } from '../scc/names.js';
 import { parseSocatArgs } from '../socat/args.js';
 import { buildCommands } from './commands.js';
+import { buildRunbook } from './runbook.js';
 import type { FindingSummary, SkippedReport, TriagedReport } from './types.js';
 
 export function summarizeFinding(f: SocatFinding): FindingSummary {
@@ -39,9 +43,18 @@ export const OFFLINE: Gathered = {
   gaps: GATHERER_SECTIONS.map((section) => ({ section, reason: 'not gathered: offline analysis from the finding alone' })),
 };
 
-export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE): TriagedReport {
+export interface AnalyzeOptions {
+  verdict: VerdictSettings;
+  attributionWindowMinutes: number;
+}
+
+export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = { verdict: DEFAULT_VERDICT_SETTINGS, attributionWindowMinutes: 30 };
+
+export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE, options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): TriagedReport {
   const p = f.socat;
   const s = gathered.sections;
+  const c2 = parseSocatArgs(p?.args ?? []);
+  const decision = decide({ finding: f, c2, sections: s, gaps: gathered.gaps }, options);
   let details = null;
   if (s.cluster) {
     const { access: _access, ...rest } = s.cluster;
@@ -50,12 +63,18 @@ export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE): T
   return {
     schemaVersion: 1,
     status: 'triaged',
+    verdict: decision.verdict,
     finding: summarizeFinding(f),
     cluster: f.cluster === null ? null : { ...f.cluster, details },
     workload: { ...f.workload },
     process: { binary: p?.binary ?? null, args: [...(p?.args ?? [])], argsTruncated: p?.argsTruncated ?? false },
-    c2: parseSocatArgs(p?.args ?? []),
+    c2: { ...c2, scope: decision.scope },
+    lineage: decision.lineage,
+    attribution: decision.attribution,
+    mitre: decision.mitre,
+    owners: decision.owners,
     commands: buildCommands(f),
+    runbook: buildRunbook({ finding: f, c2, egressCidr: egressCidr(c2), pod: s.pod ?? null, networkPolicyEnforced: s.cluster?.networkPolicyEnforced ?? null }),
     relatedFindings: s.relatedFindings ?? null,
     node: s.node ?? null,
     pod: s.pod ?? null,

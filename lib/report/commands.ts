@@ -44,7 +44,8 @@ const LOCAL_FILE_PREFIX = './socat-evidence-';
 const MAX_LOCAL_BASENAME_CHARS = 64;
 
 /** A value the command may carry: present, non-empty, within the cap, and passable in argv unchanged (no NUL, no lone surrogate). */
-function usable(value: string | null | undefined): value is string {
+/** A value a command can pass to a program exactly (shared with the runbook). */
+export function usable(value: string | null | undefined): value is string {
   return value != null && value !== '' && value.length <= MAX_COMMAND_VALUE_CHARS && isArgvRepresentable(value);
 }
 

@@ -29,11 +29,20 @@ export function describeC2(c2: C2Endpoint): string {
   }
 }
 
+const LEVEL = { likely_malicious: 'LIKELY MALICIOUS', suspicious: 'SUSPICIOUS', likely_benign_admin: 'LIKELY BENIGN ADMIN ACTIVITY' } as const;
+
+export function verdictLine(r: TriagedReport): string {
+  const top = r.verdict.reasons.filter((x) => x.weight !== 0).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight)).slice(0, 3);
+  return `${LEVEL[r.verdict.level]} (score ${r.verdict.score}${top.length ? `: ${top.map((x) => `${x.signal} ${x.weight > 0 ? '+' : ''}${x.weight}`).join(', ')}` : ''})`;
+}
+
 export function summaryLines(r: TriagedReport): string[] {
   const w = r.workload;
   const c = r.cluster;
   const lines = [
-    `What: ${describeC2(r.c2)}.`,
+    `Verdict: ${verdictLine(r)}.`,
+    `What: ${describeC2(r.c2)}${r.c2.scope ? ` (${r.c2.scope.replace('_', ' ')} address)` : ''}.`,
+    `Who: ${cleanLine(r.attribution.explanation, 300)}`,
     `Where: pod ${v(w.namespace)}/${v(w.pod)}, container ${v(w.container)}, image ${v(w.image, 300)}, node ${v(w.node)}.`,
     c === null
       ? `Cluster: unknown (resource ${v(r.finding.resourceName, 300)}).`
@@ -45,15 +54,32 @@ export function summaryLines(r: TriagedReport): string[] {
   return lines;
 }
 
+/**
+ * The first three actions. Malicious: preserve evidence, then cut the C2
+ * path; benign: confirm with the person, then inspect. The runbook keeps
+ * every step; these are the ones to do first.
+ */
 export function nextSteps(r: TriagedReport): string[] {
-  const steps: string[] = [];
-  if (r.commands.getCredentials) steps.push(`Get cluster credentials: ${r.commands.getCredentials}`);
-  if (r.commands.copyBinary) steps.push(`Preserve the executed binary: ${r.commands.copyBinary}`);
-  if (r.commands.exec) steps.push(`Inspect the container: ${r.commands.exec}`);
-  return steps;
+  const order =
+    r.verdict.level === 'likely_benign_admin'
+      ? ['get_credentials', 'exec', 'copy_binary']
+      : ['get_credentials', 'copy_binary', 'block_c2_egress', 'block_all_egress', 'exec'];
+  const steps = order
+    .map((id) => ({ step: r.runbook.steps.find((s) => s.id === id), index: r.runbook.steps.findIndex((s) => s.id === id) }))
+    .filter((x): x is { step: NonNullable<typeof x.step>; index: number } => x.step !== undefined && x.step.command !== null)
+    .slice(0, 3)
+    .map(({ step, index }) => {
+      // A multi-line command (a heredoc) does not fit a list line: point at the property that holds it.
+      const command = step.command!.includes('\n') ? `see source property F${String(index + 1).padStart(2, '0')}_${step.id}` : step.command;
+      return `${step.title}: ${command}${step.warning ? ` (warning: ${step.warning})` : ''}`;
+    });
+  if (r.verdict.level === 'likely_benign_admin' && r.attribution.exec?.principal) {
+    steps.unshift(`Confirm with ${cleanLine(r.attribution.exec.principal, 200)} that this session was theirs.`);
+  }
+  return steps.slice(0, 3);
 }
 
 export function description(r: TriagedReport): string {
   const w = r.workload;
-  return `Automated triage of ${v(r.finding.category)}: ${describeC2(r.c2)}, in pod ${v(w.namespace)}/${v(w.pod)} (container ${v(w.container)}) on cluster ${v(r.cluster?.name)}. See the source properties for the full report and the commands to run next.`;
+  return `${verdictLine(r)}. ${describeC2(r.c2)[0]!.toUpperCase()}${describeC2(r.c2).slice(1)}, in pod ${v(w.namespace)}/${v(w.pod)} (container ${v(w.container)}) on cluster ${v(r.cluster?.name)}. ${cleanLine(r.attribution.explanation, 300)} Source properties A–K hold the reasons, the runbook and the evidence.`;
 }

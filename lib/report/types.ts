@@ -3,7 +3,9 @@
  * into the enrichment finding's source properties. Later sections are added,
  * these names stay. Missing facts are null, never invented.
  */
+import type { Attribution, C2Scope, Lineage, MitreMapping, Owners, Verdict } from '../decide/types.js';
 import type { LocationType } from '../finding/types.js';
+import type { Runbook } from './runbook.js';
 import type { Gap } from '../gather/types.js';
 import type { AuditLogSection, ClusterSection, LogSection, NodeSection, PodSection, RelatedFindingsSection } from '../gather/sections.js';
 
@@ -65,15 +67,31 @@ export interface ConsoleLinks {
   pod: string | null;
 }
 
+/** The C2 endpoint with where it points: loopback, cluster-internal, private, public, ... */
+export interface ReportC2 extends C2Endpoint {
+  scope: C2Scope | null;
+}
+
 export interface TriagedReport {
   schemaVersion: 1;
   status: 'triaged';
+  /** How bad it is, with every signal that made the score. */
+  verdict: Verdict;
   finding: FindingSummary;
   cluster: ReportCluster | null;
   workload: { namespace: string | null; pod: string | null; container: string | null; image: string | null; node: string | null };
   process: { binary: string | null; args: string[]; argsTruncated: boolean };
-  c2: C2Endpoint;
+  c2: ReportC2;
+  /** What started socat, from the finding's processes. */
+  lineage: Lineage;
+  /** Who started it: the kubectl exec that explains it, or none. */
+  attribution: Attribution;
+  mitre: MitreMapping | null;
+  /** Whom to call: owner-like labels and the project's security contacts. */
+  owners: Owners;
   commands: Commands;
+  /** Ready-to-paste next steps, every value shell-quoted; never executed by the function. */
+  runbook: Runbook;
   relatedFindings: RelatedFindingsSection | null;
   node: NodeSection | null;
   pod: PodSection | null;

@@ -1,14 +1,22 @@
 /**
- * The report flattened into the enrichment finding's source properties:
- * console-readable keys (SCC: start with a letter; letters, digits,
- * underscore; ≤ 255 chars), every value a bounded string, number or boolean.
- * The whole map stays under PROPERTIES_BUDGET_CHARS (SCC documents no
- * per-finding limit, so we set our own) and says so when it had to cut.
+ * The report laid out as the enrichment finding's source properties, for an
+ * engineer reading the SCC console top-down: verdict, score and reasons
+ * first, then the C2 endpoint, who started it, related findings, what could
+ * not be seen, the runbook, whom to call, links, and the supporting facts
+ * last. The console lists properties by key, so every key starts with a
+ * section letter and a position (A1_Verdict, B1_C2, …) — the order survives
+ * any sorting. Keys follow SCC's rule (a letter first; letters, digits,
+ * underscore; ≤ 255 chars). Every value is a bounded string, number or
+ * boolean; attacker-influenced text is cleaned of control, bidi and
+ * zero-width characters. The whole map stays under PROPERTIES_BUDGET_CHARS
+ * (SCC documents no per-finding limit, so we set our own) and says so with
+ * a visible marker when it had to cut.
  */
-import { cleanLine, cleanText, truncate } from '../sanitize.js';
-import { summaryLines } from '../report/render.js';
 import type { LogSection } from '../gather/sections.js';
+import { describeC2 } from '../report/render.js';
+import { summaryLines } from '../report/render.js';
 import type { TriagedReport } from '../report/types.js';
+import { cleanLine, cleanText, truncate } from '../sanitize.js';
 
 export const VALUE_MAX_CHARS = 4096;
 export const PROPERTIES_BUDGET_CHARS = 64 * 1024;
@@ -17,22 +25,36 @@ const PROPERTY_KEY = /^[A-Za-z][A-Za-z0-9_]{0,254}$/;
 export type PropertyValue = string | number | boolean;
 export type Properties = Record<string, PropertyValue>;
 
-function put(props: Properties, key: string, value: PropertyValue | null | undefined, max = VALUE_MAX_CHARS): void {
-  if (!PROPERTY_KEY.test(key)) throw new Error(`invalid source property key ${key}`);
-  if (value === null || value === undefined) return;
-  props[key] = typeof value === 'string' ? cleanLine(value, max) : value;
+/** Builds the map in reading order; rejects a malformed key at once (a bug, not input). */
+class Layout {
+  readonly props: Properties = {};
+
+  put(key: string, value: PropertyValue | null | undefined, max = VALUE_MAX_CHARS): void {
+    if (!PROPERTY_KEY.test(key)) throw new Error(`invalid source property key ${key}`);
+    if (value === null || value === undefined) return;
+    this.props[key] = typeof value === 'string' ? cleanLine(value, max) : value;
+  }
+
+  /** Multi-line values keep their line breaks; each line is cleaned on its own. */
+  lines(key: string, lines: readonly string[], max = VALUE_MAX_CHARS): void {
+    if (!PROPERTY_KEY.test(key)) throw new Error(`invalid source property key ${key}`);
+    if (lines.length === 0) return;
+    this.props[key] = cleanText(lines.map((l) => cleanLine(l, 1000)).join('\n'), max);
+  }
+
+  map(key: string, map: Record<string, string> | null | undefined): void {
+    if (map && Object.keys(map).length > 0) this.put(key, Object.entries(map).map(([k, v]) => `${k}=${v}`).join(', '));
+  }
+
+  /** Commands are already exactly quoted and free of raw control characters: never cleaned, only dropped when too long. */
+  command(key: string, command: string | null): void {
+    if (!PROPERTY_KEY.test(key)) throw new Error(`invalid source property key ${key}`);
+    if (command === null) return;
+    this.props[key] = command.length <= VALUE_MAX_CHARS ? command : `(command of ${command.length} chars, too long to show here; the report JSON has it)`;
+  }
 }
 
-/** Multi-line values keep their line breaks; each line is cleaned on its own. */
-function putLines(props: Properties, key: string, lines: readonly string[], max = VALUE_MAX_CHARS): void {
-  if (!PROPERTY_KEY.test(key)) throw new Error(`invalid source property key ${key}`);
-  if (lines.length === 0) return;
-  props[key] = cleanText(lines.map((l) => cleanLine(l, 1000)).join('\n'), max);
-}
-
-function putMap(props: Properties, key: string, map: Record<string, string> | null | undefined): void {
-  if (map && Object.keys(map).length > 0) put(props, key, Object.entries(map).map(([k, v]) => `${k}=${v}`).join(', '));
-}
+const LEVEL_WORDS = { likely_malicious: 'LIKELY MALICIOUS', suspicious: 'SUSPICIOUS', likely_benign_admin: 'LIKELY BENIGN (admin activity)' } as const;
 
 function logLines(log: LogSection): string[] {
   const fmt = (l: LogSection['first'][number]) => `${l.timestamp ?? '?'} ${l.severity ?? ''} ${l.text}`.replace(/\s+/g, ' ');
@@ -40,140 +62,179 @@ function logLines(log: LogSection): string[] {
   return [...log.first.map(fmt), ...(last.length && log.count > log.first.length + last.length ? ['…'] : []), ...last.map(fmt)];
 }
 
-function putLog(props: Properties, prefix: string, log: LogSection | null): void {
+function logProperties(out: Layout, prefix: string, log: LogSection | null): void {
   if (!log) return;
-  put(props, `${prefix}_Count`, log.count);
-  put(props, `${prefix}_Truncated`, log.truncated);
-  putLines(props, `${prefix}_Excerpt`, logLines(log));
-  put(props, `${prefix}_Link`, log.link, 8192);
-}
-
-function gatheredProperties(p: Properties, r: TriagedReport): void {
-  const rf = r.relatedFindings;
-  if (rf) {
-    put(p, 'Related_Same_Container_Count', rf.sameContainer.length);
-    putLines(p, 'Related_Same_Container', rf.sameContainer.map((f) => `${f.eventTime ?? '?'} ${f.category} [${f.severity ?? '?'}] ${f.source ?? ''} ${f.name}`));
-    putMap(p, 'Related_Counts_By_Category', Object.fromEntries(Object.entries(rf.countsByCategory).map(([k, v]) => [k, String(v)])));
-    putLines(p, 'Related_Other_Pods_Same_Workload', rf.otherPodsSameWorkload.map((f) => `${f.eventTime ?? '?'} ${f.category} pod ${f.namespace ?? '?'}/${f.pod ?? '?'} ${f.name}`));
-    put(p, 'Related_Other_In_Cluster_Count', rf.otherInClusterCount);
-    put(p, 'Related_Window_Minutes', rf.windowMinutes);
-  }
-  const d = r.cluster?.details;
-  if (d) {
-    put(p, 'Cluster_Status', d.status);
-    put(p, 'Cluster_Version', d.currentMasterVersion);
-    putMap(p, 'Cluster_Owner_Labels', d.ownerLabels);
-    putMap(p, 'Cluster_Labels', d.labels);
-    put(p, 'Cluster_Network', d.network);
-    put(p, 'Cluster_Subnetwork', d.subnetwork);
-    put(p, 'Cluster_Pod_CIDR', d.podCidr);
-    put(p, 'Cluster_Services_CIDR', d.servicesCidr);
-    put(p, 'Cluster_Network_Policy_Enforced', d.networkPolicyEnforced);
-    put(p, 'Cluster_Workload_Identity_Pool', d.workloadIdentityPool);
-    put(p, 'Cluster_Private_Endpoint', d.privateEndpoint);
-    put(p, 'Cluster_Logging_Components', d.loggingComponents === null ? null : d.loggingComponents.join(', ') || 'none');
-    put(p, 'Node_Pool', d.nodePool);
-  }
-  const n = r.node;
-  if (n) {
-    put(p, 'Node_Instance_Id', n.instanceId);
-    put(p, 'Node_Zone', n.zone);
-    put(p, 'Node_OS_Image', n.osImage);
-    put(p, 'Node_Kernel', n.kernelVersion);
-    put(p, 'Node_Container_Runtime', n.containerRuntime);
-    put(p, 'Node_Created', n.createdAt);
-    putMap(p, 'Node_Labels', n.labels);
-  }
-  const pod = r.pod;
-  if (pod) {
-    put(p, 'Pod_Source', pod.source);
-    put(p, 'Pod_Phase', pod.phase);
-    put(p, 'Pod_Start_Time', pod.startTime);
-    put(p, 'Pod_Service_Account', pod.serviceAccount);
-    putMap(p, 'Pod_Labels', pod.labels);
-    putLines(p, 'Pod_Red_Flags', pod.redFlags);
-    put(p, 'Pod_Owner_Chain', pod.owners.length ? pod.owners.map((o) => `${o.kind}/${o.name}`).join(' → ') : null);
-    putLines(p, 'Pod_Containers', pod.containers.map((c) => `${c.name} ${c.image ?? '?'} digest ${c.imageDigest ?? '?'} restarts ${c.restartCount ?? '?'}`));
-  }
-  putLog(p, 'Logs_Pod', r.logs.pod);
-  putLog(p, 'Logs_Audit', r.logs.audit);
-  if (r.logs.audit) {
-    putLines(p, 'Audit_Execs', r.logs.audit.execs.map((e) => `${e.time ?? '?'} ${e.principal ?? '?'} from ${e.callerIp ?? '?'} (${e.userAgent ?? '?'}) into ${e.namespace ?? '?'}/${e.pod ?? '?'}${e.command ? `: ${e.command.join(' ')}` : ''}`));
-    putLines(p, 'Audit_Pod_Changes', r.logs.audit.podChanges.map((c) => `${c.time ?? '?'} ${c.verb} by ${c.principal ?? '?'}`));
-  }
-  putLog(p, 'Logs_Node', r.logs.node);
-  putLines(p, 'Gaps', r.gaps.map((g) => `${g.section}: ${g.reason}`));
-  put(p, 'Link_Finding', r.links.finding, 8192);
-  put(p, 'Link_Cluster', r.links.cluster, 8192);
-  put(p, 'Link_Node', r.links.node, 8192);
-  put(p, 'Link_Pod', r.links.pod, 8192);
+  out.put(`${prefix}_Count`, log.count);
+  out.put(`${prefix}_Truncated`, log.truncated);
+  out.lines(`${prefix}_Excerpt`, logLines(log));
+  out.put(`${prefix}_Link`, log.link, 8192);
 }
 
 export function reportProperties(r: TriagedReport): Properties {
-  const p: Properties = {};
-  p.Triage_Summary = cleanText(summaryLines(r).join('\n'), 8192);
-  put(p, 'Triage_Status', r.status);
-  put(p, 'Report_Schema_Version', r.schemaVersion);
-  put(p, 'Original_Finding', r.finding.name);
-  put(p, 'Original_Category', r.finding.category);
-  put(p, 'Original_Severity', r.finding.severity);
-  put(p, 'Original_Event_Time', r.finding.eventTime);
-  put(p, 'Project_Display_Name', r.finding.projectDisplayName);
-  put(p, 'Cluster_Resource_Name', r.finding.resourceName);
+  const out = new Layout();
+  const v = r.verdict;
+
+  // A — the answer.
+  out.put('A1_Verdict', LEVEL_WORDS[v.level]);
+  out.put('A2_Score', v.score);
+  out.lines('A3_Reasons', v.reasons.map((x) => `${x.weight >= 0 ? '+' : ''}${x.weight} ${x.signal}: ${x.detail}`));
+  out.lines('A4_Signals_Unavailable', v.unavailable);
+  out.props.A5_Summary = cleanText(summaryLines(r).join('\n'), 8192);
+
+  // B — where the shell connects.
+  out.put('B1_C2', describeC2(r.c2));
+  out.put('B2_C2_Scope', r.c2.scope);
+  out.put('B3_C2_Host', r.c2.host);
+  out.put('B4_C2_Port', r.c2.port);
+  out.put('B5_C2_Transport', r.c2.transport);
+  out.put('B6_C2_Role', r.c2.role);
+  out.put('B7_C2_Program', r.c2.program);
+  out.put('B8_C2_Pty', r.c2.pty);
+
+  // C — who started it.
+  out.put('C1_Attribution', r.attribution.explanation);
+  out.put('C2_Attribution_Kind', r.attribution.kind);
+  const exec = r.attribution.exec;
+  if (exec) {
+    out.put('C3_Exec_Principal', exec.principal);
+    out.put('C4_Exec_Caller_IP', exec.callerIp);
+    out.put('C5_Exec_User_Agent', exec.userAgent);
+    out.put('C6_Exec_Time', exec.time);
+    out.put('C7_Exec_Command', exec.command === null ? null : JSON.stringify(exec.command));
+  }
+  out.put('C8_Lineage', r.lineage.summary || null);
+
+  // D — other findings.
+  const rf = r.relatedFindings;
+  if (rf) {
+    out.put('D1_Related_Same_Container_Count', rf.sameContainer.length);
+    out.lines('D2_Related_Same_Container', rf.sameContainer.map((f) => `${f.eventTime ?? '?'} ${f.category} [${f.severity ?? '?'}] ${f.source ?? ''} ${f.name}`));
+    out.map('D3_Related_Counts_By_Category', Object.fromEntries(Object.entries(rf.countsByCategory).map(([k, n]) => [k, String(n)])));
+    out.lines('D4_Related_Other_Pods_Same_Workload', rf.otherPodsSameWorkload.map((f) => `${f.eventTime ?? '?'} ${f.category} pod ${f.namespace ?? '?'}/${f.pod ?? '?'} ${f.name}`));
+    out.put('D5_Related_Other_In_Cluster_Count', rf.otherInClusterCount);
+    out.put('D6_Related_Window_Minutes', rf.windowMinutes);
+  }
+
+  // E — what could not be seen.
+  out.lines('E1_Gaps', r.gaps.map((g) => `${g.section}: ${g.reason}`));
+
+  // F — the runbook, in order; warnings next to the step they qualify.
+  r.runbook.steps.forEach((step, i) => {
+    const key = `F${String(i + 1).padStart(2, '0')}_${step.id}`;
+    out.command(key, step.command);
+    if (step.command === null && step.note) out.put(key, `(not available: ${step.note})`);
+    if (step.warning) out.put(`${key}_WARNING`, step.warning);
+  });
+
+  // G — whom to call.
+  out.lines('G1_Owner_Hints', r.owners.hints.map((h) => `${h.scope} ${h.key}=${h.value}`));
+  out.lines('G2_Security_Contacts', r.owners.contacts.map((c) => `${c.email} (${c.categories.join(', ')})`));
+
+  // H — links.
+  out.put('H1_Link_Finding', r.links.finding, 8192);
+  out.put('H2_Link_Cluster', r.links.cluster, 8192);
+  out.put('H3_Link_Node', r.links.node, 8192);
+  out.put('H4_Link_Pod', r.links.pod, 8192);
+
+  // I — the original finding and the process.
+  out.put('I01_Original_Finding', r.finding.name);
+  out.put('I02_Original_Category', r.finding.category);
+  out.put('I03_Original_Severity', r.finding.severity);
+  out.put('I04_Original_Event_Time', r.finding.eventTime);
+  out.put('I05_Process_Binary', r.process.binary);
+  // JSON keeps argument boundaries visible; cleaning then strips control characters.
+  out.put('I06_Process_Args', JSON.stringify(r.process.args));
+  out.put('I07_Process_Args_Truncated', r.process.argsTruncated);
+  if (r.mitre) {
+    out.lines('I08_MITRE_Tactics', r.mitre.tactics.map((t) => `${t.id ?? '?'} ${t.name}${t.url ? ` ${t.url}` : ''}`));
+    out.lines('I09_MITRE_Techniques', r.mitre.techniques.map((t) => `${t.id ?? '?'} ${t.name}${t.url ? ` ${t.url}` : ''}`));
+  }
+
+  // J — where: cluster, node, pod.
+  out.put('J01_Project', r.finding.projectDisplayName);
+  out.put('J02_Cluster_Resource_Name', r.finding.resourceName);
   if (r.cluster) {
-    put(p, 'Cluster_Project', r.cluster.project);
-    put(p, 'Cluster_Location', r.cluster.location);
-    put(p, 'Cluster_Location_Type', r.cluster.locationType);
-    put(p, 'Cluster_Name', r.cluster.name);
+    out.put('J03_Cluster', `${r.cluster.name} (${r.cluster.location}, ${r.cluster.locationType}) in ${r.cluster.project}`);
+    const d = r.cluster.details;
+    if (d) {
+      out.put('J04_Cluster_Version', d.currentMasterVersion);
+      out.put('J05_Cluster_Network_Policy_Enforced', d.networkPolicyEnforced);
+      out.put('J06_Cluster_Private_Endpoint', d.privateEndpoint);
+      out.put('J07_Cluster_Workload_Identity_Pool', d.workloadIdentityPool);
+      out.put('J08_Cluster_Logging_Components', d.loggingComponents === null ? null : d.loggingComponents.join(', ') || 'none');
+      out.put('J09_Cluster_Network', [d.network, d.subnetwork].filter(Boolean).join(' / ') || null);
+      out.put('J10_Cluster_Pod_CIDR', d.podCidr);
+      out.put('J11_Cluster_Services_CIDR', d.servicesCidr);
+      out.map('J12_Cluster_Labels', d.labels);
+      out.put('J13_Node_Pool', d.nodePool);
+    }
   }
-  put(p, 'Pod_Namespace', r.workload.namespace);
-  put(p, 'Pod_Name', r.workload.pod);
-  put(p, 'Container_Name', r.workload.container);
-  put(p, 'Container_Image_Uri', r.workload.image);
-  put(p, 'VM_Instance_Name', r.workload.node);
-  put(p, 'Process_Binary', r.process.binary);
-  // JSON keeps argument boundaries visible; cleanLine then strips control characters.
-  put(p, 'Process_Args', JSON.stringify(r.process.args));
-  put(p, 'Process_Args_Truncated', r.process.argsTruncated);
-  put(p, 'C2_Role', r.c2.role);
-  put(p, 'C2_Transport', r.c2.transport);
-  put(p, 'C2_Host', r.c2.host);
-  put(p, 'C2_Port', r.c2.port);
-  put(p, 'C2_IP_Version', r.c2.ipVersion);
-  put(p, 'C2_Program', r.c2.program);
-  put(p, 'C2_Pty', r.c2.pty);
-  // Commands must stay exact: they are already quoted and free of raw control characters, so they are never cleaned, only dropped when too long.
-  for (const [key, cmd] of [
-    ['Command_Get_Credentials', r.commands.getCredentials],
-    ['Command_Copy_Binary', r.commands.copyBinary],
-    ['Command_Exec', r.commands.exec],
-  ] as const) {
-    if (cmd !== null) p[key] = cmd.length <= VALUE_MAX_CHARS ? cmd : `(command of ${cmd.length} chars, too long to show here; the report JSON has it)`;
+  out.put('J14_Pod_Namespace', r.workload.namespace);
+  out.put('J15_Pod_Name', r.workload.pod);
+  out.put('J16_Container_Name', r.workload.container);
+  out.put('J17_Container_Image_Uri', r.workload.image);
+  out.put('J18_VM_Instance_Name', r.workload.node);
+  const pod = r.pod;
+  if (pod) {
+    out.lines('J19_Pod_Red_Flags', pod.redFlags);
+    out.put('J20_Pod_Owner_Chain', pod.owners.length ? pod.owners.map((o) => `${o.kind}/${o.name}`).join(' → ') : null);
+    out.put('J21_Pod_Service_Account', pod.serviceAccount);
+    out.put('J22_Pod_Phase', pod.phase);
+    out.put('J23_Pod_Start_Time', pod.startTime);
+    out.map('J24_Pod_Labels', pod.labels);
+    out.lines('J25_Pod_Containers', pod.containers.map((c) => `${c.name} ${c.image ?? '?'} digest ${c.imageDigest ?? '?'} restarts ${c.restartCount ?? '?'}`));
+    out.put('J26_Pod_Source', pod.source);
   }
-  gatheredProperties(p, r);
-  return enforceBudget(p);
+  const n = r.node;
+  if (n) {
+    out.put('J27_Node_Instance_Id', n.instanceId);
+    out.put('J28_Node_Zone', n.zone);
+    out.put('J29_Node_OS_Image', n.osImage);
+    out.put('J30_Node_Kernel', n.kernelVersion);
+    out.put('J31_Node_Created', n.createdAt);
+  }
+
+  // K — log excerpts (redacted and capped by the gatherers).
+  logProperties(out, 'K1_Logs_Pod', r.logs.pod);
+  logProperties(out, 'K2_Logs_Audit', r.logs.audit);
+  if (r.logs.audit) {
+    out.lines('K2_Logs_Audit_Execs', r.logs.audit.execs.map((e) => `${e.time ?? '?'} ${e.principal ?? '?'} from ${e.callerIp ?? '?'} (${e.userAgent ?? '?'}) into ${e.namespace ?? '?'}/${e.pod ?? '?'}${e.command ? `: ${e.command.join(' ')}` : ''}`));
+    out.lines('K2_Logs_Audit_Pod_Changes', r.logs.audit.podChanges.map((c) => `${c.time ?? '?'} ${c.verb} by ${c.principal ?? '?'}`));
+  }
+  logProperties(out, 'K3_Logs_Node', r.logs.node);
+
+  out.put('Z1_Report_Schema_Version', r.schemaVersion);
+  return enforceBudget(out.props);
 }
 
 function size(p: Properties): number {
   return Object.entries(p).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
 }
 
-/** Cuts the longest string values until the map fits, marking each cut. */
+/** Runbook commands: a cut command would still run, differently, so they are dropped whole, never truncated. */
+const COMMAND_KEY = /^F\d\d_[a-z_]+$/;
+
+/** Cuts the longest text values (commands last, and whole) until the map fits, marking each cut. */
 export function enforceBudget(p: Properties, budget = PROPERTIES_BUDGET_CHARS): Properties {
   let total = size(p);
   if (total <= budget) return p;
   const out: Properties = { ...p };
-  const byLength = Object.entries(out)
-    .filter((e): e is [string, string] => typeof e[1] === 'string')
-    .sort((a, b) => b[1].length - a[1].length);
-  for (const [key, value] of byLength) {
+  const strings = Object.entries(out).filter((e): e is [string, string] => typeof e[1] === 'string');
+  const texts = strings.filter(([k]) => !COMMAND_KEY.test(k)).sort((a, b) => b[1].length - a[1].length);
+  for (const [key, value] of texts) {
     if (total <= budget) break;
     const keep = Math.max(256, value.length - (total - budget));
     const cut = truncate(value, keep);
     total -= value.length - cut.length;
     out[key] = cut;
   }
-  out.Report_Truncated = true;
+  for (const [key, value] of strings.filter(([k]) => COMMAND_KEY.test(k)).sort((a, b) => b[1].length - a[1].length)) {
+    if (total <= budget) break;
+    const note = `(command of ${value.length} chars dropped to keep the finding under its size budget; the report JSON has it)`;
+    total -= value.length - note.length;
+    out[key] = note;
+  }
+  out.Z2_Report_Truncated = true;
   return out;
 }
 

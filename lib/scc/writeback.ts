@@ -44,7 +44,7 @@ export function enrichmentFinding(report: TriagedReport, ctx: WriteContext): pro
     resourceName: report.finding.resourceName ?? report.finding.name,
     category: ENRICHMENT_CATEGORY,
     findingClass: 'OBSERVATION',
-    severity: (report.finding.severity ?? 'SEVERITY_UNSPECIFIED') as never,
+    severity: SEVERITY_BY_VERDICT[report.verdict.level],
     eventTime: eventTimeNoLaterThan(report.finding.eventTime, ctx.now),
     sourceProperties: toProtoValues(reportProperties(report)),
     description: description(report),
@@ -53,10 +53,8 @@ export function enrichmentFinding(report: TriagedReport, ctx: WriteContext): pro
   };
 }
 
-/** The verdict mark until the verdict model lands: what socat was doing. */
-export function verdictMark(report: TriagedReport): string {
-  return { reverse: 'reverse_shell', bind: 'bind_shell', relay: 'relay', unknown: 'undetermined' }[report.c2.role];
-}
+/** The enrichment finding's severity follows the verdict, so the console sorts what matters first. */
+const SEVERITY_BY_VERDICT = { likely_malicious: 'CRITICAL', suspicious: 'HIGH', likely_benign_admin: 'LOW' } as const;
 
 export async function writeBack(scc: SccWriter, report: TriagedReport, ctx: WriteContext): Promise<WriteResult> {
   const finding = enrichmentFinding(report, ctx);
@@ -64,7 +62,7 @@ export async function writeBack(scc: SccWriter, report: TriagedReport, ctx: Writ
   await scc.updateFinding({ finding });
   const marks: Record<string, string> = {
     [MARK_STATUS]: report.status,
-    [MARK_VERDICT]: verdictMark(report),
+    [MARK_VERDICT]: report.verdict.level,
     [MARK_REPORT]: finding.name as string,
   };
   const marksName = `${report.finding.name}/securityMarks`;

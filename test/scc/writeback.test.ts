@@ -48,32 +48,36 @@ describe('writeBack through the real SCC v2 client', () => {
       category: 'Socat Reverse Shell Triage',
       resourceName: notification.finding.resourceName,
       state: 'ACTIVE',
-      severity: 'CRITICAL',
+      // Finding-only analysis of the fixture scores "suspicious" (no gathered context), shown as HIGH.
+      severity: 'HIGH',
       externalUri: `https://console.cloud.google.com/security/command-center/findingsv2;name=${encodeURIComponent(original)}?organizationId=${ORG}`,
     });
-    expect(stored.description).toMatch(/reverse shell connecting out to tcp 203\.0\.113\.77:4444 running \/bin\/bash with a pty/);
+    expect(stored.description).toMatch(/Reverse shell connecting out to tcp 203\.0\.113\.77:4444 running \/bin\/bash with a pty/);
     expect(stored.nextSteps.split('\n')).toHaveLength(3);
     const props = plainProperties(stored);
     expect(props).toMatchObject({
-      Triage_Status: 'triaged',
-      Original_Finding: original,
-      Pod_Namespace: 'shop',
-      Pod_Name: 'checkout-7d9fb6c5d4-x2lqp',
-      Container_Name: 'checkout',
-      VM_Instance_Name: 'gke-shop-prod-default-pool-3f2a9c1e-k8vz',
-      Process_Binary: '/usr/bin/socat',
-      C2_Role: 'reverse',
-      C2_Host: '203.0.113.77',
-      C2_Port: 4444,
-      C2_Pty: true,
-      Command_Get_Credentials: 'gcloud container clusters get-credentials shop-prod --region us-central1 --project shop-prod-4711',
+      A1_Verdict: 'SUSPICIOUS',
+      I01_Original_Finding: original,
+      J14_Pod_Namespace: 'shop',
+      J15_Pod_Name: 'checkout-7d9fb6c5d4-x2lqp',
+      J16_Container_Name: 'checkout',
+      J18_VM_Instance_Name: 'gke-shop-prod-default-pool-3f2a9c1e-k8vz',
+      I05_Process_Binary: '/usr/bin/socat',
+      B6_C2_Role: 'reverse',
+      B3_C2_Host: '203.0.113.77',
+      B4_C2_Port: 4444,
+      B8_C2_Pty: true,
+      F01_get_credentials: 'gcloud container clusters get-credentials shop-prod --region us-central1 --project shop-prod-4711',
     });
-    expect(String(props.Triage_Summary).split('\n').length).toBeGreaterThan(4);
+    expect(String(props.A5_Summary).split('\n').length).toBeGreaterThan(4);
+    // The console lists properties by key: the section prefixes keep the reading order.
+    expect(Object.keys(props).slice(0, 3)).toEqual(['A1_Verdict', 'A2_Score', 'A3_Reasons']);
+    expect([...Object.keys(props)].sort()).toEqual(Object.keys(props));
     for (const key of Object.keys(props)) expect(key).toMatch(/^[A-Za-z][A-Za-z0-9_]*$/);
 
     expect(emu.getMarks(original)).toEqual({
       socat_triage_status: 'triaged',
-      socat_triage_verdict: 'reverse_shell',
+      socat_triage_verdict: 'suspicious',
       socat_triage_report: name,
       socat_triage_event_time: notification.finding.eventTime,
     });
@@ -102,7 +106,7 @@ describe('writeBack through the real SCC v2 client', () => {
     await writeBack(client, report('2026-11-27T02:55:00Z'), ctx);
     const own = ownFindings(emu);
     expect(own).toHaveLength(1);
-    expect(plainProperties(own[0]).Original_Event_Time).toBe('2026-11-27T02:55:00Z');
+    expect(plainProperties(own[0]).I04_Original_Event_Time).toBe('2026-11-27T02:55:00Z');
     expect(emu.getMarks(original)?.socat_triage_event_time).toBe('2026-11-27T02:55:00Z');
   });
 

@@ -1,0 +1,379 @@
+/**
+ * The runbook: playbook Step 5 (investigate) and Step 7 (respond) as commands
+ * ready to paste into Cloud Shell, in the order a responder would run them.
+ * The function never executes any of it. Like lib/report/commands.ts, every
+ * value is attacker-influenced and is shell-quoted, never rewritten; a step
+ * that cannot address exactly what the finding names has a null command and
+ * a note saying why. Notes never quote input values: they are read as plain
+ * text and must not carry what the attacker wrote.
+ *
+ * kubectl's handling of the forms used here was checked with kubectl v1.32
+ * against a fake API server logging requests (and is re-checked in
+ * test/report/runbook.test.ts where kubectl is installed):
+ *  - `--namespace=VALUE`, `--target=VALUE` keep the value verbatim after the
+ *    first '=' (a leading '-', '=' or ':' included).
+ *  - `kubectl debug` and `kubectl delete` read an operand containing '/' as
+ *    TYPE/NAME, so a pod name with '/' cannot be written; `pod/NAME` (debug)
+ *    and `--` (delete, cordon) keep a '-'-leading name positional.
+ *  - `kubectl cordon` reads 'a/b' as resource type 'a' even after `--`.
+ *  - `kubectl apply -f -` decodes YAML 1.1 (see lib/report/network-policy.ts).
+ *  - Without --profile, kubectl debug warns that the default "legacy" profile
+ *    is deprecated.
+ */
+import ipaddr from 'ipaddr.js';
+import type { SocatFinding } from '../finding/types.js';
+import type { OwnerRef, PodSection } from '../gather/sections.js';
+import { isArgvRepresentable, shellJoin } from '../shell/quote.js';
+import { buildCommands, usable } from './commands.js';
+import { c2EgressPolicy, denyAllEgressPolicy, isDisplaySafeYaml, singleAddressCidr, type BuiltPolicy, type SingleAddress } from './network-policy.js';
+import type { C2Endpoint } from './types.js';
+
+export interface RunbookStep {
+  id: string;
+  title: string;
+  command: string | null;
+  /** why / caveat in one or two sentences */
+  note: string | null;
+  /** true when it changes the cluster (containment) */
+  disruptive: boolean;
+  warning?: string | null;
+}
+
+export interface Runbook {
+  steps: RunbookStep[];
+}
+
+export interface RunbookInput {
+  finding: SocatFinding;
+  c2: C2Endpoint;
+  /** The address to block as a /32 or /128 CIDR, when the caller knows it better than c2.host (e.g. the proxy in front of it); null to use c2.host. */
+  egressCidr: string | null;
+  pod: PodSection | null;
+  networkPolicyEnforced: boolean | null;
+}
+
+export const STEP_IDS = [
+  'get_credentials',
+  'copy_binary',
+  'exec',
+  'debug',
+  'block_c2_egress',
+  'block_all_egress',
+  'cordon',
+  'delete_pod',
+  'scale_to_zero',
+] as const;
+
+export type StepId = (typeof STEP_IDS)[number];
+
+/** Pinned minor version: a shell and the usual tools, and an image most registry mirrors carry. */
+export const DEBUG_IMAGE = 'busybox:1.36';
+
+/**
+ * "general" rather than the deprecated default "legacy": it adds SYS_PTRACE,
+ * which reading the target's /proc/PID/root and environ needs when its
+ * processes run with capabilities the debug container lacks.
+ */
+export const DEBUG_PROFILE = 'general';
+
+export const WARNING_NOT_ENFORCED = 'the cluster does not enforce NetworkPolicy: enable Dataplane V2 or network policy enforcement first';
+export const WARNING_ENFORCEMENT_UNKNOWN =
+  'could not tell whether the cluster enforces NetworkPolicy: check that Dataplane V2 or network policy enforcement is enabled, or this policy does nothing';
+
+/**
+ * Labels that differ between pods of one workload: per rollout revision
+ * (Deployment, StatefulSet, DaemonSet) and per StatefulSet replica. Without
+ * them the selector keeps matching the workload's other and replacement pods.
+ */
+export const PER_POD_LABEL_KEYS: ReadonlySet<string> = new Set([
+  'pod-template-hash',
+  'controller-revision-hash',
+  'statefulset.kubernetes.io/pod-name',
+  'apps.kubernetes.io/pod-index',
+]);
+
+/** Labels the Job controller sets per Job: each run of a CronJob gets new values. */
+export const PER_JOB_LABEL_KEYS: ReadonlySet<string> = new Set([
+  'controller-uid',
+  'job-name',
+  'batch.kubernetes.io/controller-uid',
+  'batch.kubernetes.io/job-name',
+  'batch.kubernetes.io/job-completion-index',
+]);
+
+
+type Built = { command: string; note: string } | { command: null; note: string };
+
+function refused(note: string): Built {
+  return { command: null, note };
+}
+
+export function buildRunbook(input: RunbookInput): Runbook {
+  const { finding: f, pod: rawPod } = input;
+  // A pod section about another pod would lend this one its labels and owners.
+  const pod = rawPod !== null && rawPod.namespace === f.workload.namespace && rawPod.name === f.workload.pod ? rawPod : null;
+  const commands = buildCommands(f);
+  const policyWarning =
+    input.networkPolicyEnforced === true ? null : input.networkPolicyEnforced === false ? WARNING_NOT_ENFORCED : WARNING_ENFORCEMENT_UNKNOWN;
+
+  const step = (id: StepId, title: string, built: Built, disruptive: boolean, warning: string | null = null): RunbookStep => ({
+    id,
+    title,
+    command: built.command,
+    note: built.note,
+    disruptive,
+    warning,
+  });
+
+  const selector = selectorFor(f, pod);
+  return {
+    steps: [
+      step('get_credentials', 'Get credentials for the cluster', getCredentials(f, commands.getCredentials), false),
+      step('copy_binary', 'Copy the socat binary out of the container', copyBinary(commands.copyBinary), false),
+      step('exec', 'Open a shell in the container', exec(commands.exec), false),
+      step('debug', 'Debug with an ephemeral container (image without /bin/sh)', debug(f, pod), false),
+      step('block_c2_egress', 'Block egress to the C2 address', blockC2(f, input, selector), true, policyWarning),
+      step('block_all_egress', "Block all egress of the pod's workload", blockAll(f, input.c2, selector), true, policyWarning),
+      step('cordon', 'Cordon the node', cordon(f, pod), true),
+      step('delete_pod', 'Delete the pod', deletePod(f), true),
+      step('scale_to_zero', 'Scale the workload to zero', scaleToZero(f, pod), true),
+    ],
+  };
+}
+
+function getCredentials(f: SocatFinding, command: string | null): Built {
+  if (command !== null) return { command, note: 'Run first: every kubectl command below uses the context this sets.' };
+  if (f.cluster === null) return refused('The finding does not name a GKE cluster.');
+  return refused('The cluster name, location or project cannot be passed to gcloud exactly (empty, too long, starting with "-", or characters no argument can carry).');
+}
+
+function copyBinary(command: string | null): Built {
+  if (command !== null) {
+    return { command, note: 'Keeps the binary socat ran as evidence before the container goes away; kubectl cp needs tar in the container.' };
+  }
+  return refused(
+    'The binary path, namespace, pod or container is missing or cannot be written exactly for kubectl cp (a relative path, a trailing "/" or "\\", or ":" or "/" in the pod name).',
+  );
+}
+
+function exec(command: string | null): Built {
+  if (command !== null) {
+    return { command, note: 'Needs /bin/sh in the image (use debug otherwise); the attacker may still be in this container and see what you run.' };
+  }
+  return refused('The namespace, pod or container is missing or cannot be written exactly for kubectl exec ("/" in the pod or namespace name).');
+}
+
+/** The finding's container; else the pod's only container; null when neither tells which one. */
+function targetContainer(f: SocatFinding, pod: PodSection | null): string | null | 'unusable' {
+  const named = f.workload.container;
+  if (named != null && named !== '') return usable(named) ? named : 'unusable';
+  if (pod !== null && pod.containers.length === 1) {
+    const only = pod.containers[0]!.name;
+    return usable(only) ? only : 'unusable';
+  }
+  return null;
+}
+
+function debug(f: SocatFinding, pod: PodSection | null): Built {
+  const { namespace, pod: podName } = f.workload;
+  if (!usable(namespace) || !usable(podName)) return refused('The namespace or pod is missing or cannot be passed exactly.');
+  if (namespace.includes('/') || podName.includes('/')) return refused('kubectl cannot address a pod or namespace whose name contains "/".');
+  const container = targetContainer(f, pod);
+  if (container === 'unusable') return refused('The container name cannot be passed exactly.');
+  if (container === null) return refused('The finding does not name the container and the pod does not have exactly one, and --target needs it to share its processes.');
+  const podOperand = podName.startsWith('-') ? `pod/${podName}` : podName;
+  return {
+    command: shellJoin([
+      'kubectl', 'debug', `--namespace=${namespace}`, '-it', podOperand, `--image=${DEBUG_IMAGE}`, `--target=${container}`, `--profile=${DEBUG_PROFILE}`, '--', 'sh',
+    ]),
+    note:
+      'For images without /bin/sh: adds a busybox container that shares the target container\'s processes (its files are under /proc/PID/root) and stays in the pod spec until the pod is deleted. ' +
+      'Under Pod Security "baseline" or "restricted" use --profile=baseline or --profile=restricted; nodes that cannot pull from Docker Hub need a mirrored image.',
+  };
+}
+
+type Selector = { labels: Record<string, string> } | { reason: string };
+
+/**
+ * The pod's labels minus those that change between the workload's pods, so the
+ * policy also covers replacements. Never empty: an empty podSelector selects
+ * every pod in the namespace.
+ */
+export function selectorLabels(labels: Readonly<Record<string, string>>, topOwnerKind: string | null): Record<string, string> {
+  const perJob = topOwnerKind === 'CronJob';
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !PER_POD_LABEL_KEYS.has(k) && !(perJob && PER_JOB_LABEL_KEYS.has(k))));
+}
+
+function selectorFor(f: SocatFinding, pod: PodSection | null): Selector {
+  if (pod === null || pod.source !== 'kubernetes') return { reason: "The pod's labels are unknown (it was not read from the cluster), and a policy needs them to select the pod." };
+  const labels = selectorLabels(pod.labels, pod.owners.at(-1)?.kind ?? null);
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return { reason: 'The pod has no labels besides per-revision ones; an empty selector would select every pod in the namespace.' };
+  // Dropping a label would widen the selector, so one that cannot be carried refuses the policy.
+  if (!entries.every(([k, v]) => usable(k) && (v === '' || usable(v)))) return { reason: 'A label of the pod cannot be written exactly.' };
+  const ns = f.workload.namespace;
+  if (!usable(ns) || ns.includes('/')) return { reason: 'The namespace is missing or cannot be passed to kubectl exactly.' };
+  return { labels };
+}
+
+/** Loopback and unspecified addresses never leave the pod's network namespace. */
+function blockable(a: SingleAddress): SingleAddress | string {
+  const range = ipaddr.parse(a.address).range();
+  if (range === 'loopback' || range === 'unspecified') {
+    return `The C2 address ${a.cidr} is ${range}: that traffic never leaves the pod, so no NetworkPolicy can block it.`;
+  }
+  return a;
+}
+
+function c2Address(c2: C2Endpoint, egressCidr: string | null): SingleAddress | string {
+  if (egressCidr !== null) {
+    const given = singleAddressCidr(egressCidr);
+    return given === null ? 'The egress CIDR given is not a single IPv4 (/32) or IPv6 (/128) address, and this step blocks the C2 address alone.' : blockable(given);
+  }
+  if (c2.transport === 'unix') return 'socat uses a UNIX socket here, not a network address.';
+  if (c2.role === 'bind') return 'socat listens (a bind shell): the attacker connects in, so blocking egress to an address does not cut it; delete the pod instead.';
+  if (c2.transport === 'socks' || c2.transport === 'proxy') {
+    return "socat goes through a proxy: the pod's packets go to the proxy, not to the C2, and the proxy's address is not known here.";
+  }
+  if (c2.host === null) return "socat's arguments name no C2 host.";
+  const parsed = c2.host.includes('/') ? null : singleAddressCidr(c2.host);
+  if (parsed === null) {
+    return 'The C2 is a host name, and a NetworkPolicy matches IP addresses only: resolve it and block each address (which may change), or use block_all_egress.';
+  }
+  return blockable(parsed);
+}
+
+function blockC2(f: SocatFinding, input: RunbookInput, selector: Selector): Built {
+  const target = c2Address(input.c2, input.egressCidr);
+  if (typeof target === 'string') return refused(target);
+  if ('reason' in selector) return refused(selector.reason);
+  const policy = c2EgressPolicy({ namespace: f.workload.namespace!, podLabels: selector.labels, c2Cidr: target.cidr });
+  return applyStep(
+    policy,
+    `Allows these pods every egress except to ${target.cidr} (in-cluster and DNS traffic stay allowed), so only the C2 path closes, for replacement pods too; it selects the pod's labels minus per-revision ones, so other pods of the namespace with the same labels are covered as well. ` +
+      `NetworkPolicies are additive: if another policy already allows egress to the C2, this one cannot remove it (nor block a C2 that is a pod of this cluster, which the in-cluster rule allows), and if others already restrict these pods' egress it widens that to everything but the C2 — check kubectl get networkpolicy first, or use block_all_egress.`,
+  );
+}
+
+function blockAll(f: SocatFinding, c2: C2Endpoint, selector: Selector): Built {
+  if ('reason' in selector) return refused(selector.reason);
+  const policy = denyAllEgressPolicy({ namespace: f.workload.namespace!, podLabels: selector.labels });
+  const bind = c2.role === 'bind' ? ' socat listens here (a bind shell), and an egress policy does not stop inbound connections.' : '';
+  return applyStep(
+    policy,
+    "Denies all egress, DNS included, of every pod in the namespace with the pod's labels (minus per-revision ones): it cuts the reverse shell whatever its address, and the workload's own outbound calls. " +
+      `NetworkPolicies are additive: another policy that allows egress for these pods still applies.${bind}`,
+  );
+}
+
+function applyStep(policy: BuiltPolicy, note: string): Built {
+  const command = kubectlApplyHeredoc(policy.yaml);
+  if (command === null) return refused('A label or the namespace holds control, invisible or bidi characters that the YAML would show raw.');
+  return { command, note: `${note} Remove it with kubectl delete networkpolicy ${policy.name} in the namespace.` };
+}
+
+/**
+ * A delimiter that is no line of `text`, so the here-document ends exactly
+ * where the text does; null if every candidate occurs (text that does so is
+ * not one this module generates).
+ */
+export function heredocTerminator(text: string): string | null {
+  const lines = new Set(text.split('\n'));
+  const candidates = ['EOF', 'EOF_SOCAT_TRIAGE', ...Array.from({ length: 8 }, (_, i) => `EOF_SOCAT_TRIAGE_${i + 1}`)];
+  return candidates.find((c) => !lines.has(c)) ?? null;
+}
+
+/**
+ * `kubectl apply -f -` fed by a quoted here-document: with the delimiter
+ * quoted, bash expands nothing in the body — no parameters, commands or
+ * backslashes, and (checked with bash 5.2) no history expansion when pasted
+ * into an interactive shell. Null for text that does not end in a newline or
+ * would show hidden characters raw.
+ */
+export function kubectlApplyHeredoc(yaml: string): string | null {
+  if (!yaml.endsWith('\n') || !isDisplaySafeYaml(yaml) || !isArgvRepresentable(yaml)) return null;
+  const eof = heredocTerminator(yaml);
+  if (eof === null) return null;
+  return `${shellJoin(['kubectl', 'apply', '-f', '-'])} <<'${eof}'\n${yaml}${eof}`;
+}
+
+function cordon(f: SocatFinding, pod: PodSection | null): Built {
+  // An empty name from the finding is as good as none; the pod section may know it.
+  const node = f.workload.node || pod?.node || null;
+  if (node === null) return refused('The node is unknown.');
+  if (!usable(node) || node.includes('/')) return refused('The node name cannot be passed to kubectl exactly.');
+  return {
+    command: shellJoin(node.startsWith('-') ? ['kubectl', 'cordon', '--', node] : ['kubectl', 'cordon', node]),
+    note: 'Stops new pods being scheduled on the node while it is investigated; pods already there keep running (draining would evict them and lose evidence). Undo with kubectl uncordon.',
+  };
+}
+
+function deletePod(f: SocatFinding): Built {
+  const { namespace, pod } = f.workload;
+  if (!usable(namespace) || !usable(pod)) return refused('The namespace or pod is missing or cannot be passed exactly.');
+  if (namespace.includes('/') || pod.includes('/')) return refused('kubectl cannot address a pod or namespace whose name contains "/".');
+  return {
+    command: shellJoin(['kubectl', 'delete', 'pod', `--namespace=${namespace}`, ...(pod.startsWith('-') ? ['--', pod] : [pod])]),
+    note:
+      'Stops the compromised container (playbook Step 7), losing its memory and filesystem: copy the binary first. A controller starts a replacement from the same spec, so contain the workload too if the image or its configuration let the attacker in.',
+  };
+}
+
+interface ScaleForm {
+  resource: string;
+  action: 'scale' | 'suspend';
+  note: string;
+}
+
+const AUTOSCALE_CAVEAT = 'a HorizontalPodAutoscaler or a GitOps controller would scale it back up (check kubectl get hpa in the namespace).';
+
+/**
+ * Fully qualified resources: an owner of another API group with the same kind
+ * ends the gathered chain too, and must not be mistaken for the built-in one.
+ */
+const SCALE_FORMS: Readonly<Record<string, ScaleForm>> = {
+  Deployment: { resource: 'deployment.apps', action: 'scale', note: `Stops every pod of the Deployment and keeps it from starting new ones; ${AUTOSCALE_CAVEAT}` },
+  StatefulSet: { resource: 'statefulset.apps', action: 'scale', note: `Stops every pod of the StatefulSet (its volumes stay); ${AUTOSCALE_CAVEAT}` },
+  ReplicaSet: { resource: 'replicaset.apps', action: 'scale', note: `Stops every pod of the ReplicaSet, which no Deployment owns; ${AUTOSCALE_CAVEAT}` },
+  ReplicationController: { resource: 'replicationcontroller', action: 'scale', note: `Stops every pod of the ReplicationController; ${AUTOSCALE_CAVEAT}` },
+  CronJob: {
+    resource: 'cronjob.batch',
+    action: 'suspend',
+    note: 'A CronJob cannot be scaled: suspending it stops new runs, but the Job already running keeps its pod — delete that pod (or its Job) too. Undo with suspend:false.',
+  },
+  Job: {
+    resource: 'job.batch',
+    action: 'suspend',
+    note: 'A Job cannot be scaled: suspending it terminates its running pods and starts none until it is resumed (suspend:false). A CronJob above it, if its owner could not be read, would still start new Jobs.',
+  },
+};
+
+/** Merge patch; built as JSON so it is exactly what the API receives. */
+const SUSPEND_PATCH = JSON.stringify({ spec: { suspend: true } });
+
+function scaleToZero(f: SocatFinding, pod: PodSection | null): Built {
+  const namespace = f.workload.namespace;
+  if (pod === null || pod.source !== 'kubernetes') return refused("The pod's owner is unknown: the pod was not read from the cluster.");
+  const top: OwnerRef | undefined = pod.owners.at(-1);
+  if (top === undefined) return refused('The pod has no controller: deleting it (delete_pod) stops it for good.');
+  if (top.kind === 'DaemonSet') {
+    return refused('A DaemonSet cannot be scaled: delete it, or give it a nodeSelector no node matches, to stop its pods on every node.');
+  }
+  if (top.kind === 'Node') return refused('A static pod: the kubelet runs it from a manifest file on the node; remove that file to stop it.');
+  const form = SCALE_FORMS[top.kind];
+  if (form === undefined) return refused('The top-level owner is not a Deployment, StatefulSet, ReplicaSet, ReplicationController, Job or CronJob that kubectl can scale or suspend.');
+  // Only the Deployment controller adds pod-template-hash; a chain that ends at
+  // such a ReplicaSet stopped because its owner could not be read, and the
+  // Deployment would undo scaling the ReplicaSet.
+  if (top.kind === 'ReplicaSet' && Object.hasOwn(pod.labels, 'pod-template-hash')) {
+    return refused('The owner chain ends at a ReplicaSet that a Deployment most likely manages but could not be read; scaling the ReplicaSet would be undone. Scale that Deployment instead.');
+  }
+  if (!usable(namespace) || namespace.includes('/')) return refused('The namespace is missing or cannot be passed exactly.');
+  if (!usable(top.name) || top.name.includes('/')) return refused("The owner's name cannot be passed to kubectl exactly.");
+  const operand = `${form.resource}/${top.name}`;
+  const command =
+    form.action === 'scale'
+      ? shellJoin(['kubectl', 'scale', `--namespace=${namespace}`, operand, '--replicas=0'])
+      : shellJoin(['kubectl', 'patch', `--namespace=${namespace}`, operand, '--type=merge', '-p', SUSPEND_PATCH]);
+  return { command, note: form.note };
+}
