@@ -11,6 +11,7 @@ import type { protos } from '@google-cloud/container';
 import type { SocatFinding } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
 import type { ClusterSection, GatheredSections } from './sections.js';
+import { untilAborted } from './abort.js';
 import { GatherGap, type Gatherer } from './types.js';
 
 export type Cluster = protos.google.container.v1.ICluster;
@@ -270,25 +271,6 @@ function abortedGap(signal: AbortSignal): GatherGap {
   return new GatherGap(`stopped waiting for GetCluster${reason}`);
 }
 
-/** gax calls take no AbortSignal: stop waiting at the signal, leave the (bounded) call to finish on its own. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortedGap(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortedGap(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
 export const clusterGatherer: Gatherer<GatherDeps, GatheredSections, 'cluster'> = {
   section: 'cluster',
   description: 'GKE cluster details (location, version, labels and owners, network, policy, logging, node pool) and the endpoint the Kubernetes gatherers use',
@@ -307,6 +289,7 @@ export const clusterGatherer: Gatherer<GatherDeps, GatheredSections, 'cluster'> 
     const cluster = await untilAborted(
       ctx.deps.cache.memo('cluster', name, () => loadCluster(ctx.deps, name)),
       ctx.signal,
+      () => abortedGap(ctx.signal),
     );
     return clusterSection(cluster, ctx.finding);
   },

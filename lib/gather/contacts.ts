@@ -17,6 +17,7 @@ import { describeError } from '../errors.js';
 import type { Contact } from '../decide/types.js';
 import type { GatherDeps } from './deps.js';
 import type { GatheredSections } from './sections.js';
+import { untilAborted } from './abort.js';
 import { GatherGap, type Gatherer } from './types.js';
 
 
@@ -122,25 +123,6 @@ function abortedGap(signal: AbortSignal): GatherGap {
   return new GatherGap(`stopped waiting for ComputeContacts${reason}`);
 }
 
-/** gax calls take no AbortSignal: stop waiting at the signal, leave the (bounded) call to finish on its own. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortedGap(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortedGap(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
 export const contactsGatherer: Gatherer<GatherDeps, GatheredSections, 'contacts'> = {
   section: 'contacts',
   description: "The project's Essential Contacts for security notifications, including those inherited from its folders and organization (playbook Step 7: contact the owner of the project).",
@@ -164,6 +146,7 @@ export const contactsGatherer: Gatherer<GatherDeps, GatheredSections, 'contacts'
       computed = await untilAborted(
         ctx.deps.cache.memo('contacts', parent, () => loadContacts(ctx.deps, parent)),
         ctx.signal,
+        () => abortedGap(ctx.signal),
       );
     } catch (err) {
       // Google documents that the project must be given by number; findings name it by id.

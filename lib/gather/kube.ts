@@ -6,6 +6,7 @@ import type { ConfigurationOptions, ObservableMiddleware } from '@kubernetes/cli
 import type { KubeAccess } from '../clients.js';
 import type { ClusterRef } from '../finding/types.js';
 import type { GatheredSections } from './sections.js';
+import { untilAborted } from './abort.js';
 import { GatherGap } from './types.js';
 
 
@@ -29,25 +30,6 @@ async function withSignal(signal: AbortSignal): Promise<ConfigurationOptions> {
     post: (response) => new Observable(Promise.resolve(response)),
   };
   return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
-
-/** Settles at the abort even if a call ignores its signal, so a gatherer never outlives the deadline. */
-function raceAbort<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 /** A failed Kubernetes API call, with the HTTP status where the runner and classifyError look for it. */
@@ -127,7 +109,7 @@ function toKubeError(err: unknown): unknown {
 /** One Kubernetes API call under the deadline, with failures made readable. */
 export async function kubeCall<T>(signal: AbortSignal, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
   try {
-    return await raceAbort(signal, withSignal(signal).then(call));
+    return await untilAborted(withSignal(signal).then(call), signal);
   } catch (err) {
     if (signal.aborted) {
       // fetch rejects with whatever reason the signal carries; one recognisable error lets a cache waiter tell it apart.

@@ -20,6 +20,7 @@ import { toMillis } from '../timestamp.js';
 import type { GatherDeps, GatherSettings } from './deps.js';
 import type { GatheredSections, LogLine, LogSection } from './sections.js';
 import { GatherGap, type GatherContext } from './types.js';
+import { untilAborted } from './abort.js';
 
 type LogEntry = protos.google.logging.v2.ILogEntry;
 export type LogGatherContext = GatherContext<GatherDeps, GatheredSections>;
@@ -129,30 +130,8 @@ function abortError(): GatherGap {
   return new GatherGap('deadline reached while waiting for Cloud Logging');
 }
 
-/** gax calls take no AbortSignal: the call is raced, and a late answer is ignored. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(abortError());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return raceAbort(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal);
+  return untilAborted(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal, abortError);
 }
 
 function grpcCode(err: unknown): number | null {
@@ -175,12 +154,12 @@ export interface PageResult {
  * hammering a per-project read quota only prolongs the outage.
  */
 export async function listOnePage(ctx: LogGatherContext, request: protos.google.logging.v2.IListLogEntriesRequest): Promise<PageResult> {
-  const client: LoggingClient = await raceAbort(ctx.deps.logging(), ctx.signal);
+  const client: LoggingClient = await untilAborted(ctx.deps.logging(), ctx.signal, abortError);
   for (let attempt = 1; ; attempt++) {
     try {
       // LoggingClient is `any` (@google-cloud/logging declares its v2 export untyped): pin the documented result shape.
       const call: Promise<ListLogEntriesResult> = client.listLogEntries(request, { autoPaginate: false, retry: null });
-      const [entries, , response] = await raceAbort(call, ctx.signal);
+      const [entries, , response] = await untilAborted(call, ctx.signal, abortError);
       return { entries: entries ?? [], truncated: Boolean(response?.nextPageToken) };
     } catch (err) {
       const code = grpcCode(err);

@@ -23,6 +23,7 @@ import { toMillis } from '../timestamp.js';
 import type { GatherDeps } from './deps.js';
 import type { GatheredSections, RelatedFinding, RelatedFindingsSection } from './sections.js';
 import type { GatherContext, Gatherer } from './types.js';
+import { untilAborted } from './abort.js';
 
 type ProtoFinding = protos.google.cloud.securitycenter.v2.IFinding;
 type ListRequest = protos.google.cloud.securitycenter.v2.IListFindingsRequest;
@@ -345,19 +346,6 @@ export function selectRelated(shared: SharedList, input: SelectInput): RelatedFi
 
 // ---------------------------------------------------------------------------
 // The gatherer
-
-/** Resolves with `p`, or rejects as soon as `signal` aborts (the shared call itself carries on for the other callers). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
-    );
-  });
-}
 
 async function listShared(deps: GatherDeps, query: RelatedQuery, options: RelatedFindingsOptions): Promise<SharedList> {
   const client = await deps.scc();
