@@ -11,15 +11,22 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pinned = join(root, 'node_modules', 'node', 'bin', 'node');
 const major = Number(process.versions.node.split('.')[0]);
 
+// The commands leave gRPC channels and HTTP agents of lazily built clients
+// open (the function keeps them for its next event); a one-shot CLI exits
+// explicitly, once stdout and stderr have drained, so nothing written is lost.
+function exit(code) {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 if (major < 24 && existsSync(pinned) && process.env.SCC_SOCAT_TRIAGE_REEXEC !== '1') {
   const r = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, SCC_SOCAT_TRIAGE_REEXEC: '1' },
   });
-  process.exit(r.status ?? 1);
+  process.exit(r.status ?? (r.signal === 'SIGINT' ? 130 : 1));
 } else {
-  import('../dist/lib/cli/main.js').then((m) => m.main(process.argv.slice(2))).then(
-    (code) => { process.exitCode = code; },
-    (err) => { process.stderr.write(`scc-socat-triage: internal error: ${err?.message ?? err}\n`); process.exitCode = 1; },
-  );
+  import('../dist/lib/cli/main.js').then((m) => m.main(process.argv.slice(2))).then(exit, (err) => {
+    process.stderr.write(`scc-socat-triage: internal error: ${String(err?.message ?? err).split('\n')[0]}\n`);
+    exit(1);
+  });
 }

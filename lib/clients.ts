@@ -61,20 +61,76 @@ async function gaxOptions(hostPort: string | null): Promise<Record<string, never
   return (hostPort ? await emulatorOptions(hostPort) : {}) as Record<string, never>;
 }
 
-export async function createSccClient(config: Pick<EmulatorHosts, 'sccEmulatorHost'>): Promise<SccClient> {
-  const { SecurityCenterClient } = await import('@google-cloud/security-center/build/src/v2/security_center_client.js');
-  return new SecurityCenterClient(await gaxOptions(config.sccEmulatorHost));
+// ---------------------------------------------------------------------------
+// Cold-start order
+
+/**
+ * Loading an SDK and constructing its client is CPU work, done one at a time,
+ * and a cold instance's first event asks for every client in the same moment
+ * (all gatherers start together). Taken in the order asked, Security Center
+ * came first, although neither of its calls is on a triage's longest chain
+ * (GetCluster → Kubernetes node read → node logs → write-back), which GKE and
+ * Kubernetes head. So creations asked for together are run by rank: each call
+ * on that chain goes out as early as it can, and the other clients are built
+ * while it waits. Once the modules are loaded this costs a turn of the event
+ * loop per client created.
+ */
+const CREATE_RANK = { gke: 0, kube: 1, logging: 2, scc: 3, contacts: 4 } as const;
+
+const createQueue: Array<{ rank: number; seq: number; start: () => Promise<void> }> = [];
+let createSeq = 0;
+let draining = false;
+
+function inCreateOrder<T>(what: keyof typeof CREATE_RANK, create: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    createQueue.push({ rank: CREATE_RANK[what], seq: createSeq++, start: () => create().then(resolve, reject) });
+    if (!draining) {
+      draining = true;
+      // Not a microtask: everything asked for in this turn is in the queue before the first one starts.
+      setImmediate(() => void drainCreateQueue());
+    }
+  });
 }
 
-export async function createGkeClient(config: Pick<EmulatorHosts, 'gkeEmulatorHost'>): Promise<GkeClient> {
-  const { ClusterManagerClient } = await import('@google-cloud/container/build/src/v1/cluster_manager_client.js');
-  return new ClusterManagerClient(await gaxOptions(config.gkeEmulatorHost));
+async function drainCreateQueue(): Promise<void> {
+  while (createQueue.length > 0) {
+    createQueue.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+    await createQueue.shift()!.start();
+  }
+  draining = false;
 }
 
-export async function createLoggingClient(config: Pick<EmulatorHosts, 'loggingEmulatorHost'>): Promise<LoggingClient> {
-  // @google-cloud/logging's v2 is this very class (it re-exports @google-cloud/logging-api, on the project's google-gax).
-  const { LoggingServiceV2Client } = await import('@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js');
-  return new LoggingServiceV2Client(await gaxOptions(config.loggingEmulatorHost)) as LoggingClient;
+/**
+ * Defined (true) by scripts/build-bundle.mjs in the deployed bundle only. The
+ * Kubernetes client is needed the moment GetCluster answers, so the bundle
+ * starts loading it while GetCluster is in flight. Not done when lib/ runs
+ * from dist (tests, CLI), where nothing waits on it and a second of
+ * background module loading would only disturb timing-sensitive tests.
+ */
+declare const SCC_TRIAGE_BUNDLE: boolean | undefined;
+
+export function createSccClient(config: Pick<EmulatorHosts, 'sccEmulatorHost'>): Promise<SccClient> {
+  return inCreateOrder('scc', async () => {
+    const { SecurityCenterClient } = await import('@google-cloud/security-center/build/src/v2/security_center_client.js');
+    return new SecurityCenterClient(await gaxOptions(config.sccEmulatorHost));
+  });
+}
+
+export function createGkeClient(config: Pick<EmulatorHosts, 'gkeEmulatorHost'>): Promise<GkeClient> {
+  const client = inCreateOrder('gke', async () => {
+    const { ClusterManagerClient } = await import('@google-cloud/container/build/src/v1/cluster_manager_client.js');
+    return new ClusterManagerClient(await gaxOptions(config.gkeEmulatorHost));
+  });
+  if (typeof SCC_TRIAGE_BUNDLE !== 'undefined' && SCC_TRIAGE_BUNDLE) void inCreateOrder('kube', kubeModule).catch(() => undefined);
+  return client;
+}
+
+export function createLoggingClient(config: Pick<EmulatorHosts, 'loggingEmulatorHost'>): Promise<LoggingClient> {
+  return inCreateOrder('logging', async () => {
+    // @google-cloud/logging's v2 is this very class (it re-exports @google-cloud/logging-api, on the project's google-gax).
+    const { LoggingServiceV2Client } = await import('@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js');
+    return new LoggingServiceV2Client(await gaxOptions(config.loggingEmulatorHost)) as LoggingClient;
+  });
 }
 
 /** A Google OAuth access token from Application Default Credentials (GKE accepts it as a bearer token). */
@@ -106,7 +162,7 @@ export function createKubeApis(access: KubeAccess, token: string): Promise<KubeA
     // Most recently used last, so the oldest is the first to go.
     kubeApisByCluster.delete(key);
   } else {
-    apis = newKubeApis(access, token);
+    apis = inCreateOrder('kube', () => newKubeApis(access, token));
     apis.catch(() => {
       if (kubeApisByCluster.get(key) === apis) kubeApisByCluster.delete(key);
     });
@@ -120,8 +176,14 @@ export function createKubeApis(access: KubeAccess, token: string): Promise<KubeA
 const KUBE_APIS_MAX = 64;
 const kubeApisByCluster = new Map<string, Promise<KubeApis>>();
 
-async function newKubeApis(access: KubeAccess, token: string): Promise<KubeApis> {
+/** What is used of @kubernetes/client-node here; the bundle keeps little more (scripts/build-bundle.mjs). */
+async function kubeModule() {
   const k8s = await import('@kubernetes/client-node');
+  return { KubeConfig: k8s.KubeConfig, CoreV1Api: k8s.CoreV1Api, AppsV1Api: k8s.AppsV1Api, BatchV1Api: k8s.BatchV1Api };
+}
+
+async function newKubeApis(access: KubeAccess, token: string): Promise<KubeApis> {
+  const k8s = await kubeModule();
   type RequestContext = Parameters<InstanceType<typeof k8s.KubeConfig>['applySecurityAuthentication']>[0];
   type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
   class PooledKubeConfig extends k8s.KubeConfig {
@@ -156,18 +218,21 @@ async function newKubeApis(access: KubeAccess, token: string): Promise<KubeApis>
  */
 export type ContactsClient = InstanceType<(typeof import('@google-cloud/essential-contacts'))['v1']['EssentialContactsServiceClient']>;
 
-export async function createContactsClient(config: { contactsEmulatorHost: string | null }): Promise<ContactsClient> {
-  const [{ EssentialContactsServiceClient }, { grpc }] = await Promise.all([
-    import('@google-cloud/essential-contacts/build/src/v1/essential_contacts_service_client.js'),
-    import('google-gax'),
-  ]);
-  const options: Record<string, unknown> = { grpc };
-  if (config.contactsEmulatorHost) {
-    const hp = splitHostPort(config.contactsEmulatorHost);
-    if (!hp) throw new Error(`not a host:port: ${JSON.stringify(config.contactsEmulatorHost)}`);
-    Object.assign(options, { apiEndpoint: hp.host, port: hp.port, sslCreds: grpc.credentials.createInsecure() });
-  }
-  return new EssentialContactsServiceClient(options as Record<string, never>);
+export function createContactsClient(config: { contactsEmulatorHost: string | null }): Promise<ContactsClient> {
+  return inCreateOrder('contacts', async () => {
+    const [{ EssentialContactsServiceClient }, { grpc }] = await Promise.all([
+      import('@google-cloud/essential-contacts/build/src/v1/essential_contacts_service_client.js'),
+      import('google-gax'),
+    ]);
+    const options: Record<string, unknown> = { grpc };
+    if (config.contactsEmulatorHost) {
+      const hp = splitHostPort(config.contactsEmulatorHost);
+      if (!hp) throw new Error(`not a host:port: ${JSON.stringify(config.contactsEmulatorHost)}`);
+      // universeDomain as in emulatorOptions: no metadata-server probe for one.
+      Object.assign(options, { apiEndpoint: hp.host, port: hp.port, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' });
+    }
+    return new EssentialContactsServiceClient(options as Record<string, never>);
+  });
 }
 
 // ---------------------------------------------------------------------------

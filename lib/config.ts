@@ -36,6 +36,9 @@ export interface Config {
   gkeEmulatorHost: string | null;
   loggingEmulatorHost: string | null;
   contactsEmulatorHost: string | null;
+  pubsubEmulatorHost: string | null;
+  /** projects/P/topics/T: one triage-completed message per triaged finding goes there; null = no fan-out. */
+  fanoutTopic: string | null;
   /** All gatherers together get this long; what is not in by then becomes a gap. */
   gatherDeadlineMs: number;
   /** Gatherers switched off by section name (see the README catalog). */
@@ -87,6 +90,7 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'LOG_LINE_MAX_CHARS', default: '300', description: 'Each log excerpt line is capped at this many characters.' },
   { name: 'CACHE_TTL_SECONDS', default: '300', description: 'How long an instance reuses cluster, node and related-findings lookups.' },
   { name: 'CACHE_MAX_ENTRIES', default: '1000', description: 'How many lookups an instance keeps at most.' },
+  { name: 'FANOUT_TOPIC', default: '(unset: no fan-out)', description: 'projects/P/topics/T: publish one triage-completed message per triaged finding (docs/operator-tools.md has the schema).' },
   ...VERDICT_ENV_VARS,
   {
     name: 'SCC_EMULATOR_HOST',
@@ -96,6 +100,7 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'GKE_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local GKE ClusterManager emulator. Loopback only; Kubernetes calls then use the emulator token.' },
   { name: 'LOGGING_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Cloud Logging emulator. Loopback only.' },
   { name: 'CONTACTS_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Essential Contacts emulator. Loopback only.' },
+  { name: 'PUBSUB_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Pub/Sub emulator for the fan-out. Loopback only (IPv4 or localhost).' },
 ];
 
 export const GATHERER_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'namespace', 'contacts'] as const;
@@ -212,6 +217,15 @@ export function parseConfig(env: Env): Config {
     CONTACTS_EMULATOR_HOST: parseEmulatorHost(env, 'CONTACTS_EMULATOR_HOST'),
   };
   requireCompleteEmulation(emulators, disabledGatherers);
+  const fanoutTopic = read(env, 'FANOUT_TOPIC') ?? null;
+  if (fanoutTopic !== null && !/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/.test(fanoutTopic)) {
+    throw new ConfigError('FANOUT_TOPIC', `expected projects/PROJECT_ID/topics/TOPIC, got ${JSON.stringify(fanoutTopic)}`);
+  }
+  const pubsubEmulatorHost = parseEmulatorHost(env, 'PUBSUB_EMULATOR_HOST');
+  // The fan-out joins the all-or-nothing rule: emulated everything else means an emulated Pub/Sub too.
+  if (fanoutTopic !== null && pubsubEmulatorHost === null && Object.values(emulators).some((h) => h !== null)) {
+    throw new ConfigError('PUBSUB_EMULATOR_HOST', 'is unset while FANOUT_TOPIC and other emulators are set: set it, or unset FANOUT_TOPIC');
+  }
   return {
     sccSourceName,
     categories,
@@ -222,6 +236,8 @@ export function parseConfig(env: Env): Config {
     gkeEmulatorHost: emulators.GKE_EMULATOR_HOST,
     loggingEmulatorHost: emulators.LOGGING_EMULATOR_HOST,
     contactsEmulatorHost: emulators.CONTACTS_EMULATOR_HOST,
+    pubsubEmulatorHost,
+    fanoutTopic,
     gatherDeadlineMs: parseInteger(env, 'GATHER_DEADLINE_MS', 20000, 100, 300000),
     disabledGatherers,
     relatedWindowMinutes: parseInteger(env, 'RELATED_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),

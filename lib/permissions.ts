@@ -34,4 +34,11 @@ function gathererPermissions(): PermissionUse[] {
   }));
 }
 
-export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = [...WRITE_BACK, ...gathererPermissions()];
+const FAN_OUT: readonly PermissionUse[] = [
+  {
+    permission: 'pubsub.topics.publish',
+    usedBy: 'lib/fanout.ts: publishFanout sends the triage-completed message to FANOUT_TOPIC (granted on that topic only, when set)',
+  },
+];
+
+export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = [...WRITE_BACK, ...gathererPermissions(), ...FAN_OUT];

@@ -15,6 +15,7 @@ import { runGatherers } from './gather/runner.js';
 import { analyzeFinding, skippedReport } from './report/analyze.js';
 import type { Report } from './report/types.js';
 import { writeBack, type SccWriter, type WriteResult } from './scc/writeback.js';
+import { fanoutMessage, publishFanout, type FanoutPublisher } from './fanout.js';
 import { toMillis } from './timestamp.js';
 
 export interface TriageDeps {
@@ -24,6 +25,8 @@ export interface TriageDeps {
   now: () => Date;
   /** The context gatherers and what they need; null gathers nothing (finding-only analysis). */
   gather: { gatherers: readonly AnyGatherer[]; deps: GatherDeps } | null;
+  /** Where triage-completed messages go (FANOUT_TOPIC); null = no fan-out. */
+  fanout: (() => Promise<FanoutPublisher>) | null;
 }
 
 export interface TriageResult extends Outcome {
@@ -50,6 +53,7 @@ export async function triageFinding(finding: SocatFinding, deps: TriageDeps, opt
   let report: Report | null = null;
   const messageId = options.delivery?.messageId ?? null;
   const result = (o: Outcome, written: WriteResult | null = null): TriageResult => ({ ...o, findingName: finding.name, messageId, report, written });
+  let stage = 'triage';
   try {
     const decision = decideFilter(finding, deps.config.categories, { loopGuard: options.loopGuard !== false });
     if (!decision.triage) {
@@ -75,14 +79,21 @@ export async function triageFinding(finding: SocatFinding, deps: TriageDeps, opt
     if (deps.config.dryRun) return result({ outcome: 'triaged', reason: 'dry run: nothing written' });
     // parseConfig requires it outside dry runs; a misconfiguration must retry (and park), never drop.
     if (deps.config.sccSourceName === null) throw new Error('SCC_SOURCE_NAME is not configured');
+    stage = 'write-back';
     const written = await writeBack(await deps.scc(), triaged, {
       sourceName: deps.config.sccSourceName,
       organization: finding.organization ?? /^organizations\/(\d+)/.exec(deps.config.sccSourceName)?.[1] ?? null,
       now: deps.now(),
     });
+    if (deps.fanout) {
+      // After the write-back, so a message never announces a report that is not there. A transient
+      // publish failure retries the whole triage (idempotent); consumers dedupe on dedupeKey.
+      stage = 'fan-out';
+      await publishFanout(await deps.fanout(), fanoutMessage(triaged, written, { now: deps.now() }));
+    }
     return result({ outcome: 'triaged', reason: `enrichment finding ${written.enrichmentFinding} written` }, written);
   } catch (err) {
-    return result(outcomeForError(err, 'write-back'));
+    return result(outcomeForError(err, stage));
   }
 }
 

@@ -10,6 +10,7 @@ import {
   createGkeClient,
   createKubeApis,
   createLoggingClient,
+  createPubSubClient,
   createSccClient,
   EMULATOR_ACCESS_TOKEN,
   googleAccessTokenProvider,
@@ -69,6 +70,13 @@ function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Da
   };
 }
 
+function fanoutPublisher(config: Config): HandlerDeps['fanout'] {
+  const topic = config.fanoutTopic;
+  if (topic === null) return null;
+  const project = topic.split('/')[1]!;
+  return lazy(async () => (await createPubSubClient({ pubsubEmulatorHost: config.pubsubEmulatorHost, projectId: project })).topic(topic));
+}
+
 /** Throws ConfigError on a bad environment. */
 export function createInstance(env: Env, options: InstanceOptions = {}): HandlerDeps {
   const config = parseConfig(env);
@@ -80,6 +88,7 @@ export function createInstance(env: Env, options: InstanceOptions = {}): Handler
     now,
     scc,
     gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, scc, now) },
+    fanout: fanoutPublisher(config),
   };
 }
 

@@ -94,3 +94,25 @@ resource "google_organization_iam_member" "function_org_wide" {
   role   = google_organization_iam_custom_role.org_wide.name
   member = local.function_member
 }
+
+# The fan-out (optional): publishing to FANOUT_TOPIC, granted on that topic only.
+resource "google_organization_iam_custom_role" "fanout_publisher" {
+  count       = var.fanout_topic == "" ? 0 : 1
+  org_id      = var.organization_id
+  role_id     = "${local.role_id_prefix}_fanout_publisher"
+  title       = "scc-socat-triage: publish triage results"
+  description = "Granted on ${var.fanout_topic} only, to the ${local.function_name} function."
+  stage       = "GA"
+  permissions = [
+    # lib/fanout.ts: publishFanout sends the triage-completed message to FANOUT_TOPIC
+    "pubsub.topics.publish",
+  ]
+}
+
+resource "google_pubsub_topic_iam_member" "function_publishes_fanout" {
+  count   = var.fanout_topic == "" ? 0 : 1
+  project = split("/", var.fanout_topic)[1]
+  topic   = var.fanout_topic
+  role    = google_organization_iam_custom_role.fanout_publisher[0].name
+  member  = local.function_member
+}

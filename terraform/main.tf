@@ -40,6 +40,7 @@ locals {
     LOG_LINE_MAX_CHARS        = tostring(var.log_line_max_chars)
     CACHE_TTL_SECONDS         = tostring(var.cache_ttl_seconds)
     CACHE_MAX_ENTRIES         = tostring(var.cache_max_entry_count)
+    FANOUT_TOPIC                = var.fanout_topic
     VERDICT_WEIGHTS             = join(",", [for k, w in var.verdict_weights : "${k}=${w}"])
     ADMIN_PRINCIPALS            = join(",", var.admin_principals)
     TRUSTED_IMAGE_REGISTRIES    = join(",", var.trusted_image_registries)

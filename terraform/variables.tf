@@ -215,6 +215,17 @@ variable "cache_max_entry_count" {
   }
 }
 
+variable "fanout_topic" {
+  type        = string
+  description = "FANOUT_TOPIC: an existing projects/P/topics/T that receives one triage-completed message per triaged finding (chat, ticketing); empty disables the fan-out."
+  default     = ""
+
+  validation {
+    condition     = var.fanout_topic == "" || can(regex("^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.fanout_topic))
+    error_message = "fanout_topic must be empty or projects/PROJECT_ID/topics/TOPIC."
+  }
+}
+
 variable "verdict_weights" {
   type        = map(number)
   description = "VERDICT_WEIGHTS: signal id to weight overrides of the verdict model (README: Verdict model); empty keeps the documented defaults."

@@ -28,6 +28,8 @@ describe('parseConfig', () => {
       cacheTtlSeconds: 300,
       cacheMaxEntries: 1000,
       contactsEmulatorHost: null,
+      pubsubEmulatorHost: null,
+      fanoutTopic: null,
       verdict: DEFAULT_VERDICT_SETTINGS,
     });
   });
@@ -66,6 +68,8 @@ describe('parseConfig', () => {
     [{ SCC_SOURCE_NAME: SOURCE, DISABLED_GATHERERS: 'cluster,podlogs' }, 'DISABLED_GATHERERS', /unknown gatherer "podlogs"/],
     [{ SCC_SOURCE_NAME: SOURCE, LOG_ENTRIES_MAX: '5000' }, 'LOG_ENTRIES_MAX', /between 1 and 1000/],
     [{ SCC_SOURCE_NAME: SOURCE, VERDICT_WEIGHTS: 'no_such_signal=5' }, 'VERDICT_WEIGHTS', /no_such_signal/],
+    [{ SCC_SOURCE_NAME: SOURCE, FANOUT_TOPIC: 'triage-results' }, 'FANOUT_TOPIC', /projects\/PROJECT_ID\/topics\/TOPIC/],
+    [{ SCC_SOURCE_NAME: SOURCE, FANOUT_TOPIC: 'projects/sec-tools/topics/triage', SCC_EMULATOR_HOST: '127.0.0.1:1', GKE_EMULATOR_HOST: '127.0.0.1:2', LOGGING_EMULATOR_HOST: '127.0.0.1:3', CONTACTS_EMULATOR_HOST: '127.0.0.1:4' }, 'PUBSUB_EMULATOR_HOST', /unset FANOUT_TOPIC/],
     [{ SCC_SOURCE_NAME: SOURCE, ADMIN_PRINCIPALS: 'system:admin' }, 'ADMIN_PRINCIPALS', /./],
   ])('rejects %j naming %s', (env, variable, message) => {
     let caught: unknown;

@@ -1,103 +1,127 @@
 /**
- * The operator CLI. Output contract: results on stdout (JSON), one-line
- * errors on stderr, never a stack trace. Exit codes: 0 done (including a
- * deliberately skipped finding), 2 bad usage or invalid input, 1 anything else.
+ * The operator CLI. Output contract: results on stdout (text for people,
+ * JSON with --json), progress and one-line errors on stderr, never a stack
+ * trace. Exit codes are in USAGE and docs/operator-tools.md.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CATEGORY } from '../config.js';
-import { InvalidInputError } from '../errors.js';
-import { MAX_MESSAGE_BYTES, parseJsonText, unwrapEnvelope } from '../finding/envelope.js';
+import { DEFAULT_CATEGORY, readVerdictSettings } from '../config.js';
+import { parseJsonText, unwrapEnvelope } from '../finding/envelope.js';
 import { parseNotification } from '../finding/parse.js';
 import { decideFilter } from '../filter.js';
-import { analyzeFinding, skippedReport } from '../report/analyze.js';
+import { analyzeFinding, DEFAULT_ANALYZE_OPTIONS, OFFLINE, skippedReport, type AnalyzeOptions } from '../report/analyze.js';
 import type { Report } from '../report/types.js';
+import { cleanLine } from '../sanitize.js';
+import { EXIT, exitFor, UsageError } from './errors.js';
+import { readInput } from './input.js';
+import { processIo, type Io } from './io.js';
+
+export type { Io } from './io.js';
 
 export const USAGE = `Usage: scc-socat-triage <command> [options]
 
 Commands:
-  analyze FILE   Triage one finding offline, from the finding alone; no network call.
-                 FILE holds a NotificationMessage, a bare Finding, or a Pub/Sub
-                 push / CloudEvent data envelope ({"message": {"data": base64}}).
-                 "-" reads standard input. Prints the report JSON.
+  analyze FILE       Triage one finding offline, from the finding alone; no network call.
+                     FILE holds a NotificationMessage, a bare Finding, or a Pub/Sub
+                     push / CloudEvent data envelope ({"message": {"data": base64}}).
+                     "-" reads standard input. Prints the report JSON.
+                     --category NAME  a category to triage (repeatable; default: ${DEFAULT_CATEGORY}).
 
-Options:
-  --category NAME  A category to triage (repeatable; default: ${DEFAULT_CATEGORY}).
-  -h, --help       This help.
+  triage FINDING_NAME|FILE [--dry-run]
+                     Run the function's triage for one finding now (gather, analyze, write
+                     back), even if it was triaged before. A FINDING_NAME
+                     (organizations/O/sources/S[/locations/L]/findings/F) is read from SCC;
+                     a FILE is read like analyze's. --dry-run gathers and analyzes but
+                     writes nothing. Prints the report.
+
+  backfill --organization ORG [--since 7d] [--location global] [--concurrency N]
+           [--dry-run] [--force] [--via-topic projects/P/topics/T]
+                     Triage the ACTIVE findings of the triaged categories in the
+                     organization with event_time within --since (30m, 12h, 7d, 2w or an
+                     RFC 3339 time; default 7d) that have no current triage mark.
+                     Resumable: findings already triaged are skipped; --force takes them
+                     too. --concurrency: findings in flight (default 4, at most 32);
+                     RESOURCE_EXHAUSTED backs off. --via-topic publishes each finding to
+                     the function's trigger topic, as SCC would, instead of triaging here.
+                     --dry-run lists what would be done. Progress on stderr; summary on stdout.
+
+  show FINDING_NAME|FILE
+                     The report for a person: verdict, C2, attribution, related findings,
+                     gaps, runbook and commands. For a FINDING_NAME (the original or our
+                     enrichment finding) the stored enrichment finding is shown; a finding
+                     not triaged yet is analyzed offline, and the output says so. A FILE
+                     may hold a report (triage --json, analyze) or a finding.
+
+Options (every command):
+  --json             Machine-readable JSON on stdout instead of text.
+  --no-color         No colour (also: NO_COLOR set, or stdout not a terminal).
+  -h, --help         This help.
+
+Environment:
+  triage, backfill and show read the function's variables (SCC_SOURCE_NAME,
+  TRIAGE_CATEGORIES, DISABLED_GATHERERS, GATHER_DEADLINE_MS, ...; see the README)
+  and use Application Default Credentials. SCC_EMULATOR_HOST, GKE_EMULATOR_HOST,
+  LOGGING_EMULATOR_HOST and PUBSUB_EMULATOR_HOST point them at local emulators.
 
 Exit codes:
-  0  report printed (status "triaged" or "skipped" with a reason)
-  1  unexpected internal error
-  2  bad usage or invalid input (one line on stderr says what is wrong)
+  0    done (including a finding skipped with a reason)
+  1    unexpected internal error
+  2    bad usage, invalid input or configuration, or the named finding does not exist
+  3    a Google API refused or failed the work (the triage outcome was retry or
+       failed_permanent; some backfill findings failed; the topic is unusable)
+  130  interrupted (backfill: run the same command again to resume)
+Errors are one line on stderr.
 `;
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
-}
-
-const defaultIo: Io = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of process.stdin) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_MESSAGE_BYTES) throw new InvalidInputError('standard input exceeds 10 MB');
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  },
-};
-
-class UsageError extends Error {}
-
-async function readInput(path: string, io: Io): Promise<string> {
-  if (path === '-') return io.readStdin();
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    throw new InvalidInputError(`cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (!info.isFile()) throw new InvalidInputError(`${JSON.stringify(path)} is not a file`);
-  if (info.size > MAX_MESSAGE_BYTES) throw new InvalidInputError(`${JSON.stringify(path)} exceeds 10 MB`);
-  return readFile(path, 'utf8');
-}
-
-export function analyzeText(text: string, categories: readonly string[]): Report {
+export function analyzeText(text: string, categories: readonly string[], options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): Report {
   const { notification } = unwrapEnvelope(parseJsonText(text, 'input'));
   const finding = parseNotification(notification);
   // Offline analysis is asked for explicitly: our own loop-guard mark must not hide the report.
   const decision = decideFilter(finding, categories, { loopGuard: false });
-  return decision.triage ? analyzeFinding(finding) : skippedReport(finding, decision.reason);
+  return decision.triage ? analyzeFinding(finding, OFFLINE, options) : skippedReport(finding, decision.reason);
 }
 
 async function analyzeCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { category: { type: 'string', multiple: true } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    // --json and --no-color are accepted for uniformity: analyze always prints JSON.
+    options: { category: { type: 'string', multiple: true }, json: { type: 'boolean' }, 'no-color': { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length !== 1) throw new UsageError('analyze takes exactly one FILE (or - for standard input)');
-  const report = analyzeText(await readInput(positionals[0]!, io), values.category ?? [DEFAULT_CATEGORY]);
+  // The verdict model's variables apply offline too, so analyze scores as the function would.
+  const options = { ...DEFAULT_ANALYZE_OPTIONS, verdict: readVerdictSettings(io.env) };
+  const report = analyzeText(await readInput(positionals[0]!, io), values.category ?? [DEFAULT_CATEGORY], options);
   io.stdout(JSON.stringify(report, null, 2) + '\n');
-  return 0;
+  return EXIT.OK;
 }
 
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+// The API commands load the clients, gatherers and pipeline only when run: analyze and --help stay quick.
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  analyze: analyzeCommand,
+  triage: async (args, io) => (await import('./triage-command.js')).triageCommand(args, io),
+  backfill: async (args, io) => (await import('./backfill-command.js')).backfillCommand(args, io),
+  show: async (args, io) => (await import('./show-command.js')).showCommand(args, io),
+};
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       io.stdout(USAGE);
-      return command === undefined ? 2 : 0;
+      return command === undefined ? EXIT.USAGE : EXIT.OK;
     }
-    if (command === 'analyze') return await analyzeCommand(rest, io);
-    throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; see --help`);
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; see --help`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(USAGE);
+      return EXIT.OK;
+    }
+    return await run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof InvalidInputError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`scc-socat-triage: ${(err as Error).message.split('\n')[0]}\n`);
-      return 2;
-    }
-    io.stderr(`scc-socat-triage: internal error: ${(err as Error).message?.split('\n')[0] ?? String(err)}\n`);
-    return 1;
+    const { code, message } = exitFor(err);
+    // Error messages can quote input (a reason naming the finding's category): one clean line, always.
+    io.stderr(`scc-socat-triage: ${cleanLine(message, 1000)}\n`);
+    return code;
   }
 }

@@ -42,6 +42,13 @@ describe('scc-socat-triage analyze', () => {
     expect(report.commands.getCredentials).toBe('gcloud container clusters get-credentials shop-prod --region us-central1 --project shop-prod-4711');
   });
 
+  it('accepts --json like every command (its output is JSON already)', () => {
+    const plain = cli('analyze', file('json-flag.json', v2));
+    const json = cli('analyze', file('json-flag.json', v2), '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(plain.stdout));
+  });
+
   it('reads standard input with -', () => {
     const r = spawnSync(process.execPath, [join(projectRoot(), 'bin/scc-socat-triage.js'), 'analyze', '-'], { input: JSON.stringify(v2), encoding: 'utf8' });
     expect(r.status).toBe(0);

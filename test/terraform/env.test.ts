@@ -15,6 +15,7 @@ const DEV_ONLY: Record<string, string> = {
   GKE_EMULATOR_HOST: 'loopback GKE emulator for tests and the demo',
   LOGGING_EMULATOR_HOST: 'loopback Logging emulator for tests and the demo',
   CONTACTS_EMULATOR_HOST: 'loopback Essential Contacts emulator for tests and the demo',
+  PUBSUB_EMULATOR_HOST: 'loopback Pub/Sub emulator for tests and the demo',
 };
 
 let mod: TfModule;

@@ -1,0 +1,88 @@
+/**
+ * `triage FINDING_NAME|FILE [--dry-run] [--json]`: the function's own
+ * triage for one finding, on demand — after a permission was fixed, or for a
+ * finding that arrived before the function did. It runs exactly what a
+ * notification runs (createInstance from the environment, triageFinding),
+ * with the loop guard off: an explicit re-run must not be skipped because the
+ * finding was triaged before.
+ */
+import { parseArgs } from 'node:util';
+import type { DestinationStream } from 'pino';
+import { createSccClient, type SccClient } from '../clients.js';
+import { parseJsonText, unwrapEnvelope } from '../finding/envelope.js';
+import { parseNotification } from '../finding/parse.js';
+import type { SocatFinding } from '../finding/types.js';
+import { cleanLine } from '../sanitize.js';
+import { triageFinding, type TriageResult } from '../triage.js';
+import { createInstance } from '../wiring.js';
+import { instanceEnv } from './env.js';
+import { CliError, EXIT, UsageError } from './errors.js';
+import { classifyTarget, readInput, type Target } from './input.js';
+import { colorEnabled, type Io } from './io.js';
+import { COLOR, PLAIN, renderView } from './render.js';
+import { fetchFinding, toNotificationJson, type SccReader } from './scc.js';
+import { viewFromReport } from './view.js';
+
+/** Anything the function would log goes to stderr: stdout is the result. */
+export function stderrDestination(io: Io): DestinationStream {
+  return { write: (line: string) => io.stderr(line) };
+}
+
+/** The finding a target names: fetched from SCC for a name, parsed from the file otherwise. */
+export async function loadFinding(target: Target, io: Io, scc: () => Promise<SccReader>): Promise<SocatFinding> {
+  if (target.kind === 'file') {
+    const { notification } = unwrapEnvelope(parseJsonText(await readInput(target.path, io), 'input'));
+    return parseNotification(notification);
+  }
+  const result = await fetchFinding(await scc(), target.ref);
+  if (!result) throw new CliError(`finding ${target.ref.name} not found (ListFindings on ${target.ref.parent} returned nothing)`, EXIT.USAGE);
+  return parseNotification(toNotificationJson(result));
+}
+
+function resultJson(result: TriageResult, dryRun: boolean): Record<string, unknown> {
+  return {
+    outcome: result.outcome,
+    reason: result.reason,
+    dryRun,
+    findingName: result.findingName,
+    enrichmentFinding: result.written?.enrichmentFinding ?? null,
+    marks: result.written?.marks ?? null,
+    report: result.report,
+  };
+}
+
+export async function triageCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'no-color': { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('triage takes exactly one FINDING_NAME or FILE (- for standard input)');
+  const dryRun = values['dry-run'] === true;
+  const instance = createInstance(instanceEnv(io.env, { dryRun }), { logDestination: stderrDestination(io) });
+  // Created only when a name must be looked up; a holder, because the closure assigns it.
+  const reader: { client: SccClient | null } = { client: null };
+  try {
+    const finding = await loadFinding(classifyTarget(positionals[0]!), io, async () => (reader.client ??= await createSccClient(instance.config)));
+    const result = await triageFinding(finding, instance, { loopGuard: false });
+    if (values.json) {
+      io.stdout(JSON.stringify(resultJson(result, dryRun), null, 2) + '\n');
+    } else {
+      const head =
+        result.outcome === 'triaged'
+          ? dryRun
+            ? 'triaged (dry run: nothing written)'
+            : `triaged: enrichment finding ${result.written?.enrichmentFinding ?? '?'} written`
+          : `${result.outcome}: ${result.reason}`;
+      // A skip reason can quote the finding (its category): cleaned like every other text from it.
+      io.stdout(`${cleanLine(head, 2000)}\n\n`);
+      if (result.report) io.stdout(renderView(viewFromReport(result.report), colorEnabled(io, 'stdout', values['no-color']) ? COLOR : PLAIN));
+    }
+    if (result.outcome === 'triaged' || result.outcome === 'skipped') return EXIT.OK;
+    if (result.outcome === 'rejected') throw new CliError(`finding rejected: ${result.reason}`, EXIT.USAGE);
+    throw new CliError(`triage failed (${result.outcome}): ${result.reason}`, EXIT.FAILED);
+  } finally {
+    await reader.client?.close();
+  }
+}

