@@ -188,3 +188,34 @@ export function redactSecrets(text: string): string {
   out = replaceKeyed(out, FLAG_SEP, FLAG_VALUE, (m) => ({ key: (m[1] as string).replace(/^-+/, ''), prefix: `${m[1]}${m[2]}` }));
   return out;
 }
+
+/**
+ * socat address options whose value is a credential or key material:
+ * OPENSSL's key= and PROXY's proxyauth=user:password. Options follow a comma
+ * and end at the next one or at a `!!` dual-address separator (a single `!`
+ * is part of the value); socat reads option names case-insensitively.
+ */
+const SOCAT_SECRET_OPTION = /(,\s{0,3})(key|proxyauth|proxy-auth|proxy-authorization)(\s{0,3}=)((?:[^,!]|!(?!!)){1,4096})/gi;
+
+/** A secret-naming flag standing alone: its value is the next argument. */
+const LONE_FLAG = /^--?([A-Za-z][A-Za-z0-9_-]{0,63})$/;
+
+/**
+ * An argv as it is shown (a process's arguments, an exec'd command): each
+ * argument redacted as text, plus what only the argv shows — a flag naming a
+ * secret whose value is the next argument (`--password VALUE`, `--api-token
+ * VALUE`), and socat's credential-carrying address options. Element count and
+ * order are kept, so argument boundaries stay readable.
+ */
+export function redactArgv(argv: readonly string[]): string[] {
+  const socatOption = (whole: string, comma: string, name: string, eq: string, value: string): string =>
+    alreadyRedacted(value) ? whole : `${comma}${name}${eq}${marker(name.toLowerCase() === 'key' ? 'private-key' : 'password')}`;
+  const out = argv.map((a) => redactSecrets(a.replace(SOCAT_SECRET_OPTION, socatOption)));
+  for (let i = 0; i + 1 < argv.length; i++) {
+    const flag = LONE_FLAG.exec(argv[i] as string);
+    const kind = flag ? keyKind(flag[1] as string) : null;
+    if (kind !== null && !isPlaceholder(argv[i + 1] as string, kind, flag![1] as string)) out[i + 1] = marker(kind);
+  }
+  return out;
+}
+

@@ -52,7 +52,7 @@ variable "enable_apis" {
 
 variable "function_source_dir" {
   type        = string
-  description = "Directory holding the packaged function (output of terraform/scripts/package-function-source.mjs: compiled dist/, package.json, package-lock.json). It is zipped and uploaded under a name made of its SHA-256, so any code change redeploys the function."
+  description = "Directory holding the packaged function (output of terraform/scripts/package-function-source.mjs: the esbuild bundle in bundle/, package.json, package-lock.json). It is zipped and uploaded under a name made of its SHA-256, so any code change redeploys the function."
 }
 
 variable "scc_source_display_name" {
@@ -278,8 +278,8 @@ variable "function_timeout_seconds" {
 
 variable "function_memory_mib" {
   type        = number
-  description = "Memory of one function instance, in MiB."
-  default     = 512
+  description = "Memory of one function instance, in MiB. Sized for function_concurrent_requests_per_instance: Node gives the heap a quarter of it, and 80 triages in flight need more than the 128 MiB that 512 MiB would give (README, Performance). Lower it together with the concurrency."
+  default     = 1024
 
   validation {
     condition     = var.function_memory_mib >= 128 && var.function_memory_mib <= 32768
@@ -311,8 +311,8 @@ variable "function_min_instance_count" {
 
 variable "function_max_instance_count" {
   type        = number
-  description = "Upper bound on instances. It also bounds the pressure on the SCC (1,000 writes/min) and Logging quotas during a burst of findings."
-  default     = 10
+  description = "Upper bound on instances. A triage makes 3 SCC writes and SCC allows 1,000 writes per minute per project, so a burst drains at about 5.5 findings per second however many instances run, and one instance already keeps that quota busy. More instances only add triages waiting out the quota (up to a minute each, then back to Pub/Sub); the second one is for availability (README, Performance)."
+  default     = 2
 
   validation {
     condition     = var.function_max_instance_count >= 1
@@ -322,8 +322,8 @@ variable "function_max_instance_count" {
 
 variable "function_concurrent_requests_per_instance" {
   type        = number
-  description = "Notifications one instance handles at the same time (Cloud Run concurrency)."
-  default     = 1
+  description = "Notifications one instance handles at the same time (Cloud Run concurrency). A triage mostly waits on API calls and findings of one cluster share its lookups, so one vCPU serves many at once (README, Performance). Needs function_vcpu_count >= 1 and memory to match (function_memory_mib)."
+  default     = 80
 
   validation {
     condition     = var.function_concurrent_requests_per_instance >= 1 && var.function_concurrent_requests_per_instance <= 1000

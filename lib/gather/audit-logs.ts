@@ -7,7 +7,7 @@
  * Only Admin Activity is read (logging.logEntries.list suffices). GKE writes
  * pods/exec there; Data Access logs would need logging.privateLogEntries.list.
  */
-import { redactSecrets } from '../redact.js';
+import { redactArgv } from '../redact.js';
 import type { GatherDeps } from './deps.js';
 import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, quoteValue, restriction, type AuditRecord, type DecodedEntry } from './log-query.js';
 import type { AuditLogSection, ExecEvent, GatheredSections, PodChangeEvent } from './sections.js';
@@ -69,8 +69,8 @@ function execCommand(a: AuditRecord, ref: PodRef): string[] | null {
     commandFromUri(a.request?.requestUri) ??
     commandFromUri(a.metadata?.requestURI) ??
     (ref.query !== null ? commandFromUri(`?${ref.query}`) : null);
-  // Commands can carry credentials (mysql -p..., curl -H Authorization...).
-  return found ? found.slice(0, MAX_COMMAND_ARGS).map(redactSecrets) : null;
+  // Commands can carry credentials (curl -H Authorization..., mysql --password VALUE as two arguments).
+  return found ? redactArgv(found.slice(0, MAX_COMMAND_ARGS)) : null;
 }
 
 function createdPodName(a: AuditRecord): string | null {

@@ -14,7 +14,7 @@ import type { protobuf as protobufTypes } from 'google-gax';
 import type { LoggingClient } from '../clients.js';
 import { describeError } from '../errors.js';
 import type { SocatFinding } from '../finding/types.js';
-import { redactSecrets } from '../redact.js';
+import { redactArgv, redactSecrets } from '../redact.js';
 import { cleanLine, truncate } from '../sanitize.js';
 import { toMillis } from '../timestamp.js';
 import type { GatherDeps, GatherSettings } from './deps.js';
@@ -341,8 +341,28 @@ async function decodeAudit(payload: AnyLike): Promise<AuditRecord | null> {
   };
 }
 
+/**
+ * A pods/exec resource name carries the command in its query, one `command=`
+ * parameter per argument, so a flag and its value (`--password`, `VALUE`) are
+ * separate parameters that text redaction cannot pair up: they are redacted
+ * as an argv. Unchanged when there is nothing to redact.
+ */
+function redactExecQuery(resourceName: string): string {
+  const q = resourceName.indexOf('?');
+  if (q < 0) return resourceName;
+  const params = [...new URLSearchParams(resourceName.slice(q + 1))];
+  const command = params.filter(([k]) => k === 'command').map(([, v]) => v);
+  const redacted = redactArgv(command);
+  if (redacted.every((v, i) => v === command[i])) return resourceName;
+  let i = 0;
+  // Markers stay readable ([REDACTED:password]); everything else is encoded as a query is.
+  const encode = (v: string) => encodeURIComponent(v).replace(/%5B|%5D|%3A/g, decodeURIComponent);
+  const query = params.map(([k, v]) => `${encode(k)}=${encode(k === 'command' ? (redacted[i++] as string) : v)}`).join('&');
+  return `${resourceName.slice(0, q)}?${query}`;
+}
+
 export function auditSummary(a: AuditRecord): string {
-  const target = a.resourceName ? ` on ${a.resourceName}` : '';
+  const target = a.resourceName ? ` on ${redactExecQuery(a.resourceName)}` : '';
   const denied = a.statusCode !== null && a.statusCode !== 0 ? ` (failed with status ${a.statusCode})` : '';
   return `${a.methodName ?? 'unknown method'}${target} by ${a.principal ?? 'unknown principal'} from ${a.callerIp ?? 'unknown IP'}${denied}`;
 }

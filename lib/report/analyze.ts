@@ -10,6 +10,7 @@ import { DEFAULT_VERDICT_SETTINGS, type VerdictSettings } from '../decide/verdic
 import type { SocatFinding } from '../finding/types.js';
 import type { GatheredSections } from '../gather/sections.js';
 import type { Gap } from '../gather/types.js';
+import { redactArgv } from '../redact.js';
 import { findingConsoleUrl } from '../scc/names.js';
 import { parseSocatArgs } from '../socat/args.js';
 import { buildCommands } from './commands.js';
@@ -53,7 +54,13 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = { verdict: DEFAULT_VERDIC
 export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE, options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): TriagedReport {
   const p = f.socat;
   const s = gathered.sections;
-  const c2 = parseSocatArgs(p?.args ?? []);
+  // The endpoint is read from the raw arguments; what is shown of them, the
+  // command EXEC/SYSTEM runs included, has its secrets redacted (OPENSSL key=,
+  // PROXY proxyauth=, tokens and passwords in the command). Nothing downstream
+  // needs those values: the runbook addresses the pod and the binary, and
+  // blocks the C2 by its host.
+  const parsed = parseSocatArgs(p?.args ?? []);
+  const c2 = parsed.program === null ? parsed : { ...parsed, program: redactArgv([parsed.program])[0] as string };
   const decision = decide({ finding: f, c2, sections: s, gaps: gathered.gaps }, options);
   let details = null;
   if (s.cluster) {
@@ -67,9 +74,9 @@ export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE, op
     finding: summarizeFinding(f),
     cluster: f.cluster === null ? null : { ...f.cluster, details },
     workload: { ...f.workload },
-    process: { binary: p?.binary ?? null, args: [...(p?.args ?? [])], argsTruncated: p?.argsTruncated ?? false },
+    process: { binary: p?.binary ?? null, args: redactArgv(p?.args ?? []), argsTruncated: p?.argsTruncated ?? false },
     c2: { ...c2, scope: decision.scope },
-    lineage: decision.lineage,
+    lineage: { ...decision.lineage, chain: decision.lineage.chain.map((e) => ({ ...e, args: redactArgv(e.args) })) },
     attribution: decision.attribution,
     mitre: decision.mitre,
     owners: decision.owners,

@@ -16,7 +16,14 @@ export function enrichmentFindingName(sourceName: string, originalFindingName: s
   return `${sourceName}/locations/global/findings/${enrichmentFindingId(originalFindingName)}`;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** encodeURIComponent throws on a lone surrogate; a hostile finding name must not turn into a crash (and a poison message). */
+function encode(text: string): string {
+  return encodeURIComponent(text.replace(LONE_SURROGATE, '\uFFFD'));
+}
+
 export function findingConsoleUrl(findingName: string, organization: string | null): string {
-  const base = `https://console.cloud.google.com/security/command-center/findingsv2;name=${encodeURIComponent(findingName)}`;
-  return organization === null ? base : `${base}?organizationId=${encodeURIComponent(organization)}`;
+  const base = `https://console.cloud.google.com/security/command-center/findingsv2;name=${encode(findingName)}`;
+  return organization === null ? base : `${base}?organizationId=${encode(organization)}`;
 }

@@ -215,9 +215,11 @@ function size(p: Properties): number {
 const COMMAND_KEY = /^F\d\d_[a-z_]+$/;
 
 /** Cuts the longest text values (commands last, and whole) until the map fits, marking each cut. */
-export function enforceBudget(p: Properties, budget = PROPERTIES_BUDGET_CHARS): Properties {
+export function enforceBudget(p: Properties, fullBudget = PROPERTIES_BUDGET_CHARS): Properties {
   let total = size(p);
-  if (total <= budget) return p;
+  if (total <= fullBudget) return p;
+  // The Z2_Report_Truncated marker added below counts against the budget too.
+  const budget = fullBudget - size({ Z2_Report_Truncated: true });
   const out: Properties = { ...p };
   const strings = Object.entries(out).filter((e): e is [string, string] => typeof e[1] === 'string');
   const texts = strings.filter(([k]) => !COMMAND_KEY.test(k)).sort((a, b) => b[1].length - a[1].length);

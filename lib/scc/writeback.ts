@@ -70,7 +70,9 @@ export async function writeBack(scc: SccWriter, report: TriagedReport, ctx: Writ
     securityMarks: { name: marksName, marks },
     updateMask: { paths: Object.keys(marks).map((k) => `marks.${k}`) },
   });
-  const guard = report.finding.eventTime === null ? null : canonicalTimestamp(report.finding.eventTime) === null ? null : report.finding.eventTime;
+  // The timestamp parser ignores surrounding whitespace; the mark must not carry it (a newline or U+2028 in a mark is a control character in the console).
+  const eventTime = report.finding.eventTime?.trim() ?? null;
+  const guard = eventTime === null || canonicalTimestamp(eventTime) === null ? null : eventTime;
   if (guard !== null) {
     await scc.updateSecurityMarks({
       securityMarks: { name: marksName, marks: { [MARK_EVENT_TIME]: guard } },

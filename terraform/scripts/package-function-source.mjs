@@ -9,16 +9,23 @@
  * --out:  where to write it (default: ROOT/build/function-source); emptied first.
  *
  * What goes in, and why:
- * - dist/, already compiled by `npm run build`, without dist/test and
- *   dist/scripts. The function is not compiled again in Cloud Build.
- * - package-lock.json, unchanged: the Cloud Functions build runs `npm ci`
- *   from it, so production gets the exact dependency tree that was tested.
- * - package.json with its scripts replaced by {"gcp-build": ""}. The Node.js
- *   buildpack runs `gcp-build` (else `build`) and, when there is one to run,
- *   installs devDependencies for it; `npm ci` also runs `prepare` (here: tsc).
- *   An empty gcp-build means no build step, NODE_ENV=production, and only
- *   production dependencies installed. Dependencies are left as they are, so
- *   package.json and the lockfile stay in sync for `npm ci`.
+ * - bundle/: the esbuild bundle that `npm run build` writes to build/bundle
+ *   (scripts/build-bundle.mjs): index.mjs, which functions-framework loads,
+ *   and the chunks it imports on demand. It holds the function's code and
+ *   every dependency except functions-framework, which runs it. Loading one
+ *   bundle instead of dist/ and a few thousand node_modules files is most of
+ *   what keeps the cold start small (README, Performance). The function is
+ *   not compiled or bundled again in Cloud Build.
+ * - package.json with `main` pointing at bundle/index.mjs and its scripts
+ *   replaced by {"gcp-build": ""}. The Node.js buildpack runs `gcp-build`
+ *   (else `build`) and, when there is one to run, installs devDependencies
+ *   for it; `npm ci` also runs `prepare` (here: tsc). An empty gcp-build
+ *   means no build step, NODE_ENV=production, and only production
+ *   dependencies installed. Dependencies are left as they are, so
+ *   package.json and the lockfile stay in sync for `npm ci`: the installed
+ *   tree is exactly the tested one, although at run time only
+ *   functions-framework is loaded from it.
+ * - package-lock.json, unchanged.
  *
  * The output depends only on those inputs (no timestamps), and the archive
  * provider zips with fixed mtimes and modes: same code, same SHA-256, same
@@ -28,8 +35,12 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Top-level folders of dist/ that are not part of the deployed function. */
-const EXCLUDED_DIST_DIRS = new Set(['test', 'scripts']);
+/** Where `npm run build` leaves the bundle (scripts/build-bundle.mjs), relative to the project. */
+const BUNDLE_DIR = join('build', 'bundle');
+/** The bundle's entry module; the deployed package.json's `main`. */
+const DEPLOYED_MAIN = 'bundle/index.mjs';
+/** Build byproducts in the bundle directory that the function does not load. */
+const NOT_SHIPPED = new Set(['metafile.json', 'package.json']);
 
 function argValue(name) {
   const i = process.argv.indexOf(name);
@@ -45,7 +56,7 @@ function copyTree(from, to, skip = () => false) {
     const src = join(from, entry);
     if (skip(entry)) continue;
     if (statSync(src).isDirectory()) {
-      count += copyTree(src, join(to, entry));
+      count += copyTree(src, join(to, entry), skip);
     } else {
       mkdirSync(to, { recursive: true });
       copyFileSync(src, join(to, entry));
@@ -60,13 +71,9 @@ function main() {
   const out = resolve(argValue('--out') ?? join(root, 'build', 'function-source'));
 
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  if (typeof pkg.main !== 'string' || !pkg.main.startsWith('dist/')) {
-    throw new Error(`package.json main must point into dist/, got ${JSON.stringify(pkg.main)}`);
-  }
-  const firstDir = pkg.main.split('/')[1];
-  if (EXCLUDED_DIST_DIRS.has(firstDir)) throw new Error(`package.json main ${pkg.main} is in an excluded folder`);
-  if (!existsSync(join(root, pkg.main))) {
-    throw new Error(`${pkg.main} does not exist under ${root}: run \`npm run build\` first`);
+  const bundle = join(root, BUNDLE_DIR);
+  if (!existsSync(join(bundle, 'index.mjs'))) {
+    throw new Error(`${join(BUNDLE_DIR, 'index.mjs')} does not exist under ${root}: run \`npm run build\` first`);
   }
   const lockfile = join(root, 'package-lock.json');
   if (!existsSync(lockfile)) throw new Error(`no package-lock.json in ${root}`);
@@ -75,12 +82,13 @@ function main() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
 
-  const files = copyTree(join(root, 'dist'), join(out, 'dist'), (entry) => EXCLUDED_DIST_DIRS.has(entry) || entry.endsWith('.tsbuildinfo'));
+  // Source maps stay behind: the function never reads them, and they are kept in build/ for reading stack traces.
+  const files = copyTree(bundle, join(out, 'bundle'), (entry) => NOT_SHIPPED.has(entry) || entry.endsWith('.map'));
   copyFileSync(lockfile, join(out, 'package-lock.json'));
-  const deployed = { ...pkg, scripts: { 'gcp-build': '' } };
+  const deployed = { ...pkg, main: DEPLOYED_MAIN, scripts: { 'gcp-build': '' } };
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(deployed, null, 2)}\n`);
 
-  console.log(`packaged ${files} files of dist/ with package.json and package-lock.json into ${out}`);
+  console.log(`packaged the bundle (${files} files) with package.json and package-lock.json into ${out}`);
 }
 
 try {

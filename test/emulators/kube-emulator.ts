@@ -109,6 +109,12 @@ export interface KubeFault {
   message?: string;
   /** Sent as Retry-After (and in the Status details) with 429/503. */
   retryAfterSeconds?: number;
+  /**
+   * Sent as the response body, byte for byte, instead of a Status object: a
+   * malformed answer (truncated JSON, the wrong shape) with any status, 200
+   * included.
+   */
+  body?: string;
 }
 
 export interface KubeDenyRule {
@@ -148,6 +154,8 @@ export interface KubeEmulator {
   setLatency(ms: number, match?: PathMatch): void;
   /** The next `count` matching requests are answered with `status` before anything else is checked. */
   injectFault(fault: KubeFault): void;
+  /** Drops the faults still armed (objects, deny rules and latencies stay). */
+  clearFaults(): void;
   /** Drops objects, deny rules, faults, latencies and the log. */
   reset(): void;
   /** Closes the server and every keep-alive connection; pending delayed responses are dropped. */
@@ -283,8 +291,9 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     return m !== null && m[1] === token;
   }
 
-  function decide(req: IncomingMessage, path: string, entry: KubeRequestLogEntry): { status: number; body: unknown; headers?: Record<string, string> } {
+  function decide(req: IncomingMessage, path: string, entry: KubeRequestLogEntry): { status: number; body: unknown; raw?: string; headers?: Record<string, string> } {
     const fault = takeFault(path);
+    if (fault?.body !== undefined) return { status: fault.status, body: null, raw: fault.body };
     if (fault) {
       const reason = FAULT_REASONS[fault.status] ?? 'InternalError';
       const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
@@ -319,7 +328,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     const send = () => {
       if (timer) pendingTimers.delete(timer);
       if (res.destroyed || res.writableEnded) return;
-      const payload = JSON.stringify(answer.body);
+      const payload = answer.raw ?? JSON.stringify(answer.body);
       res.writeHead(answer.status, {
         'content-type': 'application/json',
         'cache-control': 'no-cache, private',
@@ -401,6 +410,9 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     },
     injectFault(fault) {
       faults.push({ fault: { ...fault }, remaining: fault.count ?? 1 });
+    },
+    clearFaults() {
+      faults.length = 0;
     },
     reset() {
       objects.clear();

@@ -24,6 +24,7 @@ import {
   loadProtos,
   notFound,
   protoCamelCase,
+  type CallContext,
   type FaultSpec,
   type FieldInfo,
   type LoadedProtos,
@@ -248,6 +249,85 @@ export interface SccEmulatorOptions {
   /** Loopback by default. */
   host?: string;
   port?: number;
+  /** Per-project rate quotas, as SCC enforces them; none by default. */
+  quota?: SccQuota;
+}
+
+/**
+ * SCC's per-project quotas: 1,000 read and 1,000 write requests per minute
+ * (https://cloud.google.com/security-command-center/quotas). A call over
+ * quota is refused with RESOURCE_EXHAUSTED before it does anything, as the
+ * real API refuses it, and does not count against the quota itself. The
+ * window slides: a call counts for `windowMs` after it was accepted. A
+ * benchmark may shrink the limits and the window to keep a run short.
+ */
+export interface SccQuota {
+  /** ListFindings, GetSource, ListSources per window; omitted = unlimited. */
+  readsPerWindow?: number;
+  /** CreateFinding, UpdateFinding, UpdateSecurityMarks, CreateSource per window; omitted = unlimited. */
+  writesPerWindow?: number;
+  /** Default 60 000 (per minute). */
+  windowMs?: number;
+  /** Monotonic milliseconds; default performance.now(). The emulator's `now` may be a frozen test clock, so it is not used here. */
+  clock?: () => number;
+}
+
+/** Which quota each implemented RPC draws from. */
+export const QUOTA_KIND: Readonly<Record<(typeof IMPLEMENTED_RPCS)[number], 'read' | 'write'>> = {
+  CreateFinding: 'write',
+  UpdateFinding: 'write',
+  UpdateSecurityMarks: 'write',
+  CreateSource: 'write',
+  ListFindings: 'read',
+  GetSource: 'read',
+  ListSources: 'read',
+};
+
+/** The project whose quota a call draws from: the caller's quota project, else one shared default. */
+function quotaProject(metadata: CallContext['metadata']): string {
+  const header = metadata['x-goog-user-project'];
+  const project = Array.isArray(header) ? header[0] : header;
+  return project && project !== '' ? project : 'default';
+}
+
+interface QuotaCounter {
+  /** Acceptance times, oldest first, from `head` on. */
+  times: number[];
+  head: number;
+}
+
+/** Sliding-window counters per project and kind; a fresh one per quota setting. */
+function quotaGate(quota: SccQuota): (rpc: (typeof IMPLEMENTED_RPCS)[number], metadata: CallContext['metadata']) => void {
+  const windowMs = quota.windowMs ?? 60_000;
+  if (!(windowMs > 0)) throw new RangeError(`quota windowMs must be positive, got ${windowMs}`);
+  for (const limit of [quota.readsPerWindow, quota.writesPerWindow]) {
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`quota limits must be whole numbers, got ${limit}`);
+  }
+  const clock = quota.clock ?? (() => performance.now());
+  const counters = new Map<string, QuotaCounter>();
+  return (rpc, metadata) => {
+    const kind = QUOTA_KIND[rpc];
+    const limit = kind === 'read' ? quota.readsPerWindow : quota.writesPerWindow;
+    if (limit === undefined) return;
+    const project = quotaProject(metadata);
+    const key = `${project}\u0000${kind}`;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, (counter = { times: [], head: 0 }));
+    const now = clock();
+    while (counter.head < counter.times.length && (counter.times[counter.head] as number) <= now - windowMs) counter.head++;
+    if (counter.head > 1024 && counter.head * 2 > counter.times.length) {
+      counter.times = counter.times.slice(counter.head);
+      counter.head = 0;
+    }
+    if (counter.times.length - counter.head >= limit) {
+      const metric = kind === 'read' ? 'Read requests' : 'Write requests';
+      throw new RpcError(
+        Status.RESOURCE_EXHAUSTED,
+        `Quota exceeded for quota metric '${metric}' and limit '${metric} per ${windowMs === 60_000 ? 'minute' : `${windowMs} ms`} per project' of service 'securitycenter.googleapis.com' for consumer '${project}'.`,
+      );
+    }
+    counter.times.push(now);
+  };
 }
 
 export interface AddSourceInput {
@@ -310,9 +390,11 @@ export interface SccEmulator {
   /** Fail the next N calls of an RPC with the given gRPC status. */
   injectFault(method: string, fault: FaultSpec): void;
   clearFaults(): void;
+  /** Starts enforcing per-project quotas with fresh counters (null: none), as the `quota` option does at start. */
+  setQuota(quota: SccQuota | null): void;
   /** Called after every stored change; returns an unsubscribe function (the hook a Pub/Sub notification emulator uses). */
   onChange(listener: (change: SccChange) => void): () => void;
-  /** Drops all sources, findings, log entries, faults and latencies. */
+  /** Drops all sources, findings, log entries, faults, latencies and quotas. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -971,10 +1053,21 @@ export async function startSccEmulator(options: SccEmulatorOptions = {}): Promis
 
   // -------------------------------------------------------------------------
 
+  let checkQuota = options.quota ? quotaGate(options.quota) : null;
+  const gatedHandlers = Object.fromEntries(
+    Object.entries(handlers).map(([rpc, handler]) => [
+      rpc,
+      (req: Obj, ctx: CallContext) => {
+        checkQuota?.(rpc as (typeof IMPLEMENTED_RPCS)[number], ctx.metadata);
+        return handler(req);
+      },
+    ]),
+  );
+
   const server = await GrpcEmulator.start({
     host: options.host,
     port: options.port,
-    services: [{ definition: protoSet.service(SERVICE), handlers }],
+    services: [{ definition: protoSet.service(SERVICE), handlers: gatedHandlers }],
   });
 
   return {
@@ -1004,6 +1097,9 @@ export async function startSccEmulator(options: SccEmulatorOptions = {}): Promis
     setLatency: (method, ms) => server.setLatency(method, ms),
     injectFault: (method, fault) => server.injectFault(method, fault),
     clearFaults: () => server.clearFaults(),
+    setQuota(quota) {
+      checkQuota = quota ? quotaGate(quota) : null;
+    },
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -1014,6 +1110,7 @@ export async function startSccEmulator(options: SccEmulatorOptions = {}): Promis
       server.clearRequestLog();
       server.clearFaults();
       server.clearLatency();
+      checkQuota = null;
     },
     stop: () => server.stop(),
   };

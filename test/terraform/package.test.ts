@@ -1,7 +1,8 @@
 /**
  * terraform/scripts/package-function-source.mjs, run for real on a fixture
- * project: it ships the compiled code and the lockfile, never tests or
- * sources, disables every build-time script, and is deterministic.
+ * project: it ships the bundle and the lockfile, never dist/, tests or
+ * sources, points package.json at the bundle, disables every build-time
+ * script, and is deterministic.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,11 @@ beforeEach(() => {
   write(root, 'dist/lib/config.js', 'export const x = 1;\n');
   write(root, 'dist/test/config.test.js', 'test("x", () => {});\n');
   write(root, 'dist/scripts/demo.js', '// demo\n');
+  write(root, 'build/bundle/index.mjs', 'export {};\n');
+  write(root, 'build/bundle/chunks/client-AB12CD34.mjs', 'export const c = 1;\n');
+  write(root, 'build/bundle/chunks/client-AB12CD34.mjs.map', '{}\n');
+  write(root, 'build/bundle/metafile.json', '{}\n');
+  write(root, 'build/bundle/package.json', '{"type":"module"}\n');
   write(root, 'lib/config.ts', 'export const x = 1;\n');
   write(root, 'node_modules/left-pad/index.js', '\n');
 });
@@ -54,26 +60,21 @@ function runPackager(out: string): void {
 }
 
 describe('package-function-source.mjs', () => {
-  it('ships the compiled function, lockfile and package.json, and nothing else', () => {
+  it('ships the bundle, lockfile and package.json, and nothing else', () => {
     const out = join(root, 'build', 'function-source');
     runPackager(out);
-    expect(listFiles(out)).toEqual([
-      'dist/functions/index.js',
-      'dist/functions/index.js.map',
-      'dist/lib/config.js',
-      'package-lock.json',
-      'package.json',
-    ]);
+    expect(listFiles(out)).toEqual(['bundle/chunks/client-AB12CD34.mjs', 'bundle/index.mjs', 'package-lock.json', 'package.json']);
     expect(readFileSync(join(out, 'package-lock.json'), 'utf8')).toBe(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   });
 
-  it('replaces the scripts with an empty gcp-build and keeps everything else of package.json', () => {
+  it('points main at the bundle, replaces the scripts with an empty gcp-build and keeps everything else of package.json', () => {
     const out = join(root, 'out');
     runPackager(out);
     const deployed = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as typeof fixturePackage;
+    expect(deployed.main).toBe('bundle/index.mjs');
     expect(deployed.scripts).toEqual({ 'gcp-build': '' });
-    const { scripts: _a, ...rest } = deployed;
-    const { scripts: _b, ...original } = fixturePackage;
+    const { scripts: _a, main: _c, ...rest } = deployed;
+    const { scripts: _b, main: _d, ...original } = fixturePackage;
     expect(rest).toEqual(original);
   });
 
@@ -89,15 +90,17 @@ describe('package-function-source.mjs', () => {
   });
 
   it('fails when the code was not built', () => {
-    rmSync(join(root, 'dist', 'functions'), { recursive: true });
+    rmSync(join(root, 'build', 'bundle'), { recursive: true });
     const result = spawnSync(process.execPath, [script, '--root', root, '--out', join(root, 'out')], { encoding: 'utf8' });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/npm run build/);
   });
 
-  it("accepts this project's package.json layout (main under dist/, outside the excluded folders)", () => {
-    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { main?: string };
-    expect(pkg.main).toMatch(/^dist\/(?!test\/|scripts\/)/);
+  it("packages what this project's build writes: npm run build bundles into build/bundle", () => {
+    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.build).toMatch(/scripts\/build-bundle\.mjs/);
+    expect(readFileSync(join(projectRoot, 'scripts', 'build-bundle.mjs'), 'utf8')).toContain("join(root, 'build', 'bundle')");
+    expect(readFileSync(script, 'utf8')).toContain("join('build', 'bundle')");
     expect(relative(projectRoot, script)).toBe('terraform/scripts/package-function-source.mjs');
   });
 });

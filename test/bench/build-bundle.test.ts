@@ -1,0 +1,105 @@
+/**
+ * The pieces of scripts/build-bundle.mjs that could make the deployed bundle
+ * differ from what the tests run, checked against the installed packages:
+ * trimmed protos must still give each client everything it looks up and
+ * every RPC the function calls; the client-node name scan must see every
+ * name lib/ reads; the dependency patches must still match their code.
+ * Offline, no bundling, no timing.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { protobuf } from 'google-gax';
+import { projectRoot } from '../support/fixtures.js';
+
+interface BuildBundle {
+  trimProtos(json: unknown, roots: Iterable<string>, methods?: Map<string, Set<string>>): Record<string, unknown>;
+  protoRootsOfClient(source: string): Set<string>;
+  rpcsCalled(service: { methods: Record<string, unknown> }, sources: string): Set<string> | null;
+  kubeNamesUsed(source: string): Set<string> | null;
+  PATCHES: Array<{ file: RegExp; edits: Array<[string, string, number?]> }>;
+}
+
+const root = projectRoot();
+const req = createRequire(join(root, 'package.json'));
+let bb: BuildBundle;
+
+beforeAll(async () => {
+  bb = (await import(pathToFileURL(join(root, 'scripts', 'build-bundle.mjs')).href)) as BuildBundle;
+});
+
+const CLIENTS = [
+  ['@google-cloud/security-center', '@google-cloud/security-center/build/src/v2/security_center_client.js', 'google.cloud.securitycenter.v2.SecurityCenter'],
+  ['@google-cloud/container', '@google-cloud/container/build/src/v1/cluster_manager_client.js', 'google.container.v1.ClusterManager'],
+  ['@google-cloud/logging-api', '@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js', 'google.logging.v2.LoggingServiceV2'],
+  ['@google-cloud/essential-contacts', '@google-cloud/essential-contacts/build/src/v1/essential_contacts_service_client.js', 'google.cloud.essentialcontacts.v1.EssentialContactsService'],
+] as const;
+
+/** The function's own compiled code: what the bundle scans for RPC calls. */
+function libSources(): string {
+  return ['scc/writeback.js', 'gather/related-findings.js', 'gather/cluster.js', 'gather/log-query.js', 'gather/contacts.js']
+    .map((f) => readFileSync(join(root, 'dist', 'lib', f), 'utf8'))
+    .join('\n');
+}
+
+describe('proto trimming', () => {
+  it.each(CLIENTS)('%s: the trimmed root resolves and has the service, the RPCs the function calls and the types the client looks up', (pkg, clientModule, service) => {
+    const full = req(`${pkg}/build/protos/protos.json`) as { nested: Record<string, unknown> };
+    const roots = bb.protoRootsOfClient(readFileSync(req.resolve(clientModule), 'utf8'));
+    expect(roots).toContain(service);
+    const fullRoot = protobuf.Root.fromJSON(full as protobuf.INamespace);
+    const called = bb.rpcsCalled(fullRoot.lookupService(service).toJSON() as { methods: Record<string, unknown> }, libSources());
+    expect(called).not.toBeNull();
+    const trimmed = bb.trimProtos(full, roots, new Map([[service, called!]]));
+    const trimmedRoot = protobuf.Root.fromJSON(trimmed as protobuf.INamespace);
+    expect(() => trimmedRoot.resolveAll()).not.toThrow();
+    expect(Object.keys(trimmedRoot.lookupService(service).methods).sort()).toEqual([...called!].sort());
+    for (const name of roots) expect(trimmedRoot.lookup(name)).not.toBeNull();
+    // Every message a kept RPC sends or receives is the full message, not a trimmed one.
+    for (const rpc of called!) {
+      const method = trimmedRoot.lookupService(service).methods[rpc]!;
+      for (const type of [method.resolvedRequestType!, method.resolvedResponseType!]) {
+        expect(Object.keys(type.fields)).toEqual(Object.keys(fullRoot.lookupType(type.fullName).fields));
+      }
+    }
+    expect(JSON.stringify(trimmed).length).toBeLessThan(JSON.stringify(full).length);
+  });
+
+  it('finds the RPCs by the method names gax generates', () => {
+    const service = { methods: { ListFindings: {}, UpdateFinding: {}, GroupFindings: {} } };
+    expect(bb.rpcsCalled(service, 'await client.listFindings(request)')).toEqual(new Set(['ListFindings']));
+    expect(bb.rpcsCalled(service, 'for await (const x of c.listFindingsAsync(r))')).toEqual(new Set(['ListFindings']));
+    expect(bb.rpcsCalled(service, 'nothing here')).toBeNull();
+  });
+});
+
+describe('@kubernetes/client-node names', () => {
+  it('reads the names lib/ uses, destructured or through a namespace variable', () => {
+    expect(bb.kubeNamesUsed("const { Observable } = await import('@kubernetes/client-node');")).toEqual(new Set(['Observable']));
+    expect(bb.kubeNamesUsed("const k8s = await import('@kubernetes/client-node'); new k8s.KubeConfig(); k8s.CoreV1Api;")).toEqual(new Set(['KubeConfig', 'CoreV1Api']));
+  });
+
+  it('refuses what it cannot follow, so the bundle never lacks a name', () => {
+    expect(bb.kubeNamesUsed("const k8s = await import('@kubernetes/client-node'); use(k8s);")).toBeNull();
+    expect(bb.kubeNamesUsed("import('@kubernetes/client-node').then((m) => m.KubeConfig);")).toBeNull();
+    expect(bb.kubeNamesUsed("const k8s = await import('@kubernetes/client-node'); k8s['KubeConfig'];")).toBeNull();
+  });
+
+  it('covers the compiled lib/ modules that import it', () => {
+    for (const file of ['clients.js', 'gather/kube.js']) {
+      expect(bb.kubeNamesUsed(readFileSync(join(root, 'dist', 'lib', file), 'utf8'))).not.toBeNull();
+    }
+  });
+});
+
+describe('dependency patches', () => {
+  it('still match the installed code exactly as often as they expect', () => {
+    for (const patch of bb.PATCHES) {
+      const file = [req.resolve('@grpc/proto-loader'), req.resolve('google-gax')].find((f) => patch.file.test(f));
+      expect(file).toBeDefined();
+      const code = readFileSync(file!, 'utf8');
+      for (const [from, , count = 1] of patch.edits) expect(code.split(from).length - 1).toBe(count);
+    }
+  });
+});

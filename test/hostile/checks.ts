@@ -1,0 +1,123 @@
+/**
+ * What every write and every log line must satisfy, whatever the input:
+ * the enrichment finding's source properties and fields, the marks, and the
+ * outcome lines. Each check returns its problems as text (empty when all is
+ * well), so a test can report all of them at once. Also the in-memory
+ * SccWriter the fuzzers write through (10,000 gRPC round trips per run would
+ * cost more than the parsing they test).
+ */
+import type { protos } from '@google-cloud/security-center';
+import { PROPERTIES_BUDGET_CHARS, VALUE_MAX_CHARS } from '../../lib/scc/properties.js';
+import type { SccWriter } from '../../lib/scc/writeback.js';
+import { uncleanReason, uncleanStrings } from './support.js';
+
+export type Finding = protos.google.cloud.securitycenter.v2.IFinding;
+type ProtoValue = { stringValue?: string | null; numberValue?: number | null; boolValue?: boolean | null };
+
+/** The longest free-text field of an outcome line (reason, findingName, messageId). */
+export const LOG_FIELD_MAX_CHARS = 2000;
+
+/** properties.ts: the summary and links get 8192, every other value VALUE_MAX_CHARS. */
+function capOf(key: string): number {
+  return key === 'A5_Summary' || /^H\d_Link_/.test(key) || /_Link$/.test(key) ? 8192 : VALUE_MAX_CHARS;
+}
+
+function valueOf(v: ProtoValue): string | number | boolean | null {
+  if (typeof v.stringValue === 'string') return v.stringValue;
+  if (typeof v.numberValue === 'number') return v.numberValue;
+  if (typeof v.boolValue === 'boolean') return v.boolValue;
+  return null;
+}
+
+/** Source properties: SCC-valid keys, clean bounded values, the whole map within the budget. */
+export function propertyProblems(props: Record<string, ProtoValue> | null | undefined): string[] {
+  const problems: string[] = [];
+  let total = 0;
+  for (const [key, raw] of Object.entries(props ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,254}$/.test(key)) problems.push(`invalid key ${JSON.stringify(key)}`);
+    const value = valueOf(raw);
+    if (value === null) {
+      problems.push(`${key}: not a string, number or boolean`);
+      continue;
+    }
+    total += key.length + String(value).length;
+    if (typeof value !== 'string') continue;
+    const why = uncleanReason(value, { newlines: true });
+    if (why !== null) problems.push(`${key}: ${why}`);
+    if (value.length > capOf(key)) problems.push(`${key}: ${value.length} chars, over its cap of ${capOf(key)}`);
+  }
+  if (total > PROPERTIES_BUDGET_CHARS) problems.push(`source properties hold ${total} chars, over the ${PROPERTIES_BUDGET_CHARS} budget`);
+  return problems;
+}
+
+/** The enrichment finding as written: properties plus the text fields people read. */
+export function enrichmentProblems(f: Finding): string[] {
+  const problems = propertyProblems(f.sourceProperties as Record<string, ProtoValue>);
+  for (const field of ['description', 'externalUri', 'category'] as const) {
+    const value = f[field];
+    const why = typeof value === 'string' ? uncleanReason(value) : null;
+    if (why !== null) problems.push(`${field}: ${why}`);
+  }
+  const why = typeof f.nextSteps === 'string' ? uncleanReason(f.nextSteps, { newlines: true }) : null;
+  if (why !== null) problems.push(`nextSteps: ${why}`);
+  return problems;
+}
+
+export function markProblems(marks: Record<string, string> | undefined): string[] {
+  return Object.entries(marks ?? {}).flatMap(([k, v]) => {
+    const why = uncleanReason(k) ?? uncleanReason(v);
+    return why === null ? [] : [`mark ${k}: ${why}`];
+  });
+}
+
+/** One JSON log line of ours: nothing unclean in any field, free text bounded. */
+export function logLineProblems(line: Record<string, unknown>): string[] {
+  const problems = uncleanStrings(line).map(([path, why]) => `log ${path}: ${why}`);
+  for (const key of ['reason', 'findingName', 'messageId']) {
+    const v = line[key];
+    if (typeof v === 'string' && v.length > LOG_FIELD_MAX_CHARS) problems.push(`log ${key}: ${v.length} chars`);
+  }
+  return problems;
+}
+
+/**
+ * SCC's write surface in memory, for the fuzzers: upsert by name, marks
+ * merged by mask as SCC merges them. Not a mock of the SDK: the function
+ * depends on this narrow interface, and the emulator suites drive the real
+ * client through it.
+ */
+export class MemoryScc implements SccWriter {
+  readonly findings = new Map<string, Finding>();
+  readonly marks = new Map<string, Record<string, string>>();
+  writes = 0;
+  lastFinding: Finding | null = null;
+
+  async updateFinding(request: protos.google.cloud.securitycenter.v2.IUpdateFindingRequest): Promise<unknown> {
+    this.writes += 1;
+    const finding = structuredClone(request.finding ?? {});
+    this.findings.set(String(finding.name), finding);
+    this.lastFinding = finding;
+    return [finding];
+  }
+
+  async updateSecurityMarks(request: protos.google.cloud.securitycenter.v2.IUpdateSecurityMarksRequest): Promise<unknown> {
+    this.writes += 1;
+    const name = String(request.securityMarks?.name);
+    const current = this.marks.get(name) ?? {};
+    for (const path of request.updateMask?.paths ?? []) {
+      const key = path.replace(/^marks\./, '');
+      const value = request.securityMarks?.marks?.[key];
+      if (value === undefined) delete current[key];
+      else current[key] = value;
+    }
+    this.marks.set(name, current);
+    return [{ name, marks: current }];
+  }
+
+  clear(): void {
+    this.findings.clear();
+    this.marks.clear();
+    this.writes = 0;
+    this.lastFinding = null;
+  }
+}
