@@ -6,7 +6,9 @@
  * proxy in front of each emulator; Kubernetes faults from its emulator).
  *
  * - A gatherer's dependency failing gives a triaged report with a gap for
- *   exactly the sections that depend on it; every other section is there.
+ *   exactly the sections that depend on it; every other section is there
+ *   (in the slow cells, which run on a short deadline, a healthy section a
+ *   loaded machine did not finish in time may be a deadline gap as well).
  * - A write failing gives redelivery (HTTP 500 via RetryableFailure) when
  *   transient, an ack with an ERROR outcome line when permanent; and
  *   whatever was half-written then, the next delivery triages to exactly one

@@ -200,6 +200,7 @@ describe('secrets in logs, arguments and the environment', () => {
     const audit = leastPrivilegeAudit(hw);
     expect(audit.violations).toEqual([]);
     expect(audit.calls).toBeGreaterThan(20);
+    recordFigures('secrets', { secretCallsAudited: audit.calls });
   });
 });
 
