@@ -16,6 +16,7 @@ import type { v2 as sccV2 } from '@google-cloud/security-center';
 import type { v1 as gkeV1 } from '@google-cloud/container';
 import type { v2 as loggingV2 } from '@google-cloud/logging';
 import type { AppsV1Api, BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { Created, inCreateOrder, untilConnected } from './create-order.js';
 import { splitHostPort } from './endpoint.js';
 
 export type SccClient = InstanceType<typeof sccV2.SecurityCenterClient>;
@@ -59,45 +60,6 @@ export async function emulatorOptions(hostPort: string): Promise<GaxOptions> {
 // Every gax client takes these options; the cast is the one place their ClientOptions types meet.
 async function gaxOptions(hostPort: string | null): Promise<Record<string, never>> {
   return (hostPort ? await emulatorOptions(hostPort) : {}) as Record<string, never>;
-}
-
-// ---------------------------------------------------------------------------
-// Cold-start order
-
-/**
- * Loading an SDK and constructing its client is CPU work, done one at a time,
- * and a cold instance's first event asks for every client in the same moment
- * (all gatherers start together). Taken in the order asked, Security Center
- * came first, although neither of its calls is on a triage's longest chain
- * (GetCluster → Kubernetes node read → node logs → write-back), which GKE and
- * Kubernetes head. So creations asked for together are run by rank: each call
- * on that chain goes out as early as it can, and the other clients are built
- * while it waits. Once the modules are loaded this costs a turn of the event
- * loop per client created.
- */
-const CREATE_RANK = { gke: 0, kube: 1, logging: 2, scc: 3, contacts: 4 } as const;
-
-const createQueue: Array<{ rank: number; seq: number; start: () => Promise<void> }> = [];
-let createSeq = 0;
-let draining = false;
-
-function inCreateOrder<T>(what: keyof typeof CREATE_RANK, create: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    createQueue.push({ rank: CREATE_RANK[what], seq: createSeq++, start: () => create().then(resolve, reject) });
-    if (!draining) {
-      draining = true;
-      // Not a microtask: everything asked for in this turn is in the queue before the first one starts.
-      setImmediate(() => void drainCreateQueue());
-    }
-  });
-}
-
-async function drainCreateQueue(): Promise<void> {
-  while (createQueue.length > 0) {
-    createQueue.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
-    await createQueue.shift()!.start();
-  }
-  draining = false;
 }
 
 /**
@@ -202,11 +164,17 @@ async function retryOnQuota<T>(attempt: () => Promise<T>, backoff: QuotaBackoff)
 export function createGkeClient(config: Pick<EmulatorHosts, 'gkeEmulatorHost'>): Promise<GkeClient> {
   const client = inCreateOrder('gke', async () => {
     const { ClusterManagerClient } = await import('@google-cloud/container/build/src/v1/cluster_manager_client.js');
-    return new ClusterManagerClient(await gaxOptions(config.gkeEmulatorHost));
+    const created = new ClusterManagerClient(await gaxOptions(config.gkeEmulatorHost));
+    // The stub now, so that GetCluster only has to connect; the next client is built once it has.
+    const stub = (await created.initialize()) as unknown as { getChannel?: () => Parameters<typeof untilConnected>[0] };
+    return new Created(created, stub.getChannel ? untilConnected(stub.getChannel(), GET_CLUSTER_CONNECT_WAIT_MS) : Promise.resolve());
   });
-  if (typeof SCC_TRIAGE_BUNDLE !== 'undefined' && SCC_TRIAGE_BUNDLE) void inCreateOrder('kube', kubeModule).catch(() => undefined);
+  if (typeof SCC_TRIAGE_BUNDLE !== 'undefined' && SCC_TRIAGE_BUNDLE) void kubeSdk().catch(() => undefined);
   return client;
 }
+
+/** Longest the next client waits for GetCluster's connection (a TLS handshake with container.googleapis.com). */
+const GET_CLUSTER_CONNECT_WAIT_MS = 300;
 
 export function createLoggingClient(config: Pick<EmulatorHosts, 'loggingEmulatorHost'>): Promise<LoggingClient> {
   return inCreateOrder('logging', async () => {
@@ -245,7 +213,7 @@ export function createKubeApis(access: KubeAccess, token: string): Promise<KubeA
     // Most recently used last, so the oldest is the first to go.
     kubeApisByCluster.delete(key);
   } else {
-    apis = inCreateOrder('kube', () => newKubeApis(access, token));
+    apis = kubeSdk().then((sdk) => newKubeApis(sdk, access, token));
     apis.catch(() => {
       if (kubeApisByCluster.get(key) === apis) kubeApisByCluster.delete(key);
     });
@@ -265,14 +233,47 @@ async function kubeModule() {
   return { KubeConfig: k8s.KubeConfig, CoreV1Api: k8s.CoreV1Api, AppsV1Api: k8s.AppsV1Api, BatchV1Api: k8s.BatchV1Api };
 }
 
-async function newKubeApis(access: KubeAccess, token: string): Promise<KubeApis> {
-  const sdk = await kubeModule();
+type KubeSdk = Awaited<ReturnType<typeof kubeModule>>;
+let kubeSdkLoaded: Promise<KubeSdk> | null = null;
+
+/**
+ * The first Kubernetes request (the node read, next on the chain once
+ * GetCluster answers) has been handed to the HTTP client; see kubeSdk.
+ */
+let firstKubeRequest: () => void = () => undefined;
+const firstKubeRequestMade = new Promise<void>((resolve) => (firstKubeRequest = resolve));
+
+/** Longest the next client waits for the first Kubernetes request: GetCluster's latency plus a TLS handshake. */
+const FIRST_KUBE_REQUEST_WAIT_MS = 400;
+
+/**
+ * Loaded once, in its turn; clients for a cluster are then made without
+ * waiting for one. The next creation (Logging) waits for the first request:
+ * built before, it and the two log queries it lets go stood between
+ * GetCluster's answer and the node read.
+ */
+function kubeSdk(): Promise<KubeSdk> {
+  kubeSdkLoaded ??= inCreateOrder('kube', async () => {
+    const sdk = await kubeModule();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = Promise.race([firstKubeRequestMade, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_KUBE_REQUEST_WAIT_MS)))]).finally(() => clearTimeout(timer));
+    // Two more turns: undici connects and writes the request after it is handed over.
+    return new Created(sdk, waited.then(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))));
+  }).catch((err: unknown) => {
+    kubeSdkLoaded = null;
+    throw err;
+  });
+  return kubeSdkLoaded;
+}
+
+function newKubeApis(sdk: KubeSdk, access: KubeAccess, token: string): KubeApis {
   type Base = InstanceType<typeof sdk.KubeConfig>;
   type RequestContext = Parameters<Base['applySecurityAuthentication']>[0];
   type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
   class PooledKubeConfig extends sdk.KubeConfig {
     #dispatcher: Dispatcher | undefined;
     override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+      firstKubeRequest();
       await super.applySecurityAuthentication(context);
       this.#dispatcher ??= context.getDispatcher();
       if (this.#dispatcher) context.setDispatcher(this.#dispatcher);

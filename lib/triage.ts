@@ -24,7 +24,12 @@ export interface TriageDeps {
   scc: () => Promise<SccWriter>;
   now: () => Date;
   /** The context gatherers and what they need; null gathers nothing (finding-only analysis). */
-  gather: { gatherers: readonly AnyGatherer[]; deps: GatherDeps } | null;
+  gather: {
+    gatherers: readonly AnyGatherer[];
+    deps: GatherDeps;
+    /** Called as gathering starts; what it returns is called once every gatherer has started (lib/create-order.ts). */
+    onGatherStart?: () => () => void;
+  } | null;
   /** Where triage-completed messages go (FANOUT_TOPIC); null = no fan-out. */
   fanout: (() => Promise<FanoutPublisher>) | null;
 }
@@ -69,7 +74,12 @@ export async function triageFinding(finding: SocatFinding, deps: TriageDeps, opt
       });
     }
     const gathered = deps.gather
-      ? await runGatherers(deps.gather.gatherers, { finding, deps: deps.gather.deps, deadlineMs: deps.config.gatherDeadlineMs })
+      ? await runGatherers(deps.gather.gatherers, {
+          finding,
+          deps: deps.gather.deps,
+          deadlineMs: deps.config.gatherDeadlineMs,
+          onAllStarted: deps.gather.onGatherStart?.(),
+        })
       : undefined;
     const triaged = analyzeFinding(finding, gathered, {
       verdict: deps.config.verdict,

@@ -18,6 +18,7 @@ import {
   type LoggingClient,
   type SccClient,
 } from './clients.js';
+import { holdOffChainClients } from './create-order.js';
 import { parseConfig, type Config } from './config.js';
 import { createInstanceCache } from './gather/cache.js';
 import type { GatherDeps } from './gather/deps.js';
@@ -87,7 +88,7 @@ export function createInstance(env: Env, options: InstanceOptions = {}): Handler
     logger: createLogger(config.logLevel, options.logDestination),
     now,
     scc,
-    gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, scc, now) },
+    gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, scc, now), onGatherStart: holdOffChainClients },
     fanout: fanoutPublisher(config),
   };
 }

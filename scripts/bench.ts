@@ -22,11 +22,15 @@
  * and 100 writes per 6 s): the same rate, so the burst takes as long as it
  * would against SCC, but a refused call finds room within seconds instead of
  * after a minute's window. Redelivery uses the Terraform defaults (10 s to
- * 600 s backoff, 10 attempts), unscaled like the rate. The output says what
- * was used.
+ * 600 s backoff, 10 attempts), unscaled like the rate. The burst gives up
+ * after --burst-timeout-s (600); what is not triaged by then counts as
+ * lost. The output says what was used.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GATHERERS } from '../lib/gather/registry.js';
 import { relatedQuery, RELATED_FINDINGS_DEFAULTS } from '../lib/gather/related-findings.js';
@@ -57,7 +61,11 @@ const { values: args } = parseArgs({
     'max-attempts': { type: 'string', default: '10' },
     'redelivery-min-ms': { type: 'string', default: '10000' },
     'redelivery-max-ms': { type: 'string', default: '600000' },
+    /** The burst stops after this long; whatever is not triaged by then counts as lost. */
+    'burst-timeout-s': { type: 'string', default: '600' },
     'skip-burst': { type: 'boolean', default: false },
+    /** Leave the bundle's compile cache empty, as when the deployed package's postinstall did not run. */
+    'no-compile-cache': { type: 'boolean', default: false },
     /** Writes a V8 CPU profile of every function process into this directory. */
     'cpu-prof-dir': { type: 'string' },
     /** V8's old-space limit for the function, as a smaller instance would have it (Node sizes the heap from the container's memory). */
@@ -197,6 +205,23 @@ function reportsWritten(world: BenchWorld): { when(name: string): Promise<number
   };
 }
 
+/**
+ * The deployed package fills the bundle's compile cache on install
+ * (terraform/scripts/package-function-source.mjs); the bench does the same
+ * with its own Node before the first process starts, or empties it.
+ */
+async function prepareCompileCache(): Promise<string> {
+  const { COMPILE_CACHE_DIR, PRIME_SCRIPT } = (await import(pathToFileURL(join(root, 'scripts', 'build-bundle.mjs')).href)) as { COMPILE_CACHE_DIR: string; PRIME_SCRIPT: string };
+  const dir = join(source, COMPILE_CACHE_DIR);
+  rmSync(dir, { recursive: true, force: true });
+  if (args['no-compile-cache']) return 'none (--no-compile-cache)';
+  const prime = join(source, PRIME_SCRIPT);
+  if (!existsSync(prime)) return `none (no ${PRIME_SCRIPT} in ${args.source as string})`;
+  const run = spawnSync(process.execPath, [prime], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  if (run.status !== 0 || !existsSync(dir)) throw new Error(`${PRIME_SCRIPT} failed: ${(run.stderr || run.stdout).trim()}`);
+  return `primed by ${PRIME_SCRIPT} on Node ${process.versions.node}, as on install: ${run.stdout.trim()}`;
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
@@ -205,6 +230,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function main(): Promise<void> {
   const started = performance.now();
   log(`scc-socat-triage bench: ${source.replace(`${root}/`, '')} under functions-framework, Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+  const compileCache = await prepareCompileCache();
+  log(`compile cache: ${compileCache}`);
   log(`gatherers: ${gatherers.map((g) => g.section).join(', ')}; critical path ${model.criticalChain.join(' → ')} = ${model.criticalPathMs} ms; sequential ${model.sequentialMs} ms`);
   const world = await startBenchWorld(latencies);
   const written = reportsWritten(world);
@@ -306,6 +333,7 @@ async function main(): Promise<void> {
         minBackoffMs: redeliveryMinMs,
         maxBackoffMs: redeliveryMaxMs,
         maxAttempts,
+        giveUpAfterMs: int('burst-timeout-s', 1) * 1000,
       });
       clearInterval(sampler);
       const cpuUsed = cpuSeconds(pid) - cpu0;
@@ -330,6 +358,7 @@ async function main(): Promise<void> {
         lost: burstCount - reported,
         redelivered: result.redelivered,
         dead_lettered: result.deadLettered.length,
+        stopped_at_timeout: result.gaveUp,
         api_calls: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, v.calls])),
         refused_by_quota: Object.fromEntries(Object.entries(calls).filter(([, v]) => v.refused > 0).map(([k, v]) => [k, v.refused])),
         outcomes,
@@ -383,6 +412,7 @@ async function main(): Promise<void> {
       },
       details: {
         source: args.source,
+        compile_cache: compileCache,
         latencies_ms: latencies,
         critical_chain: model.criticalChain,
         calls_per_finding: { model: model.callsPerFinding, observed_warm: warmCalls, mismatch: modelMismatch },

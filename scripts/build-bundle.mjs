@@ -5,23 +5,29 @@
  * functions-framework loads, plus chunks it imports on demand. Run after
  * `tsc`; `npm run build` does both.
  *
- *   node scripts/build-bundle.mjs [--out DIR] [--single-file] [--no-minify]
+ *   node scripts/build-bundle.mjs [--out DIR] [--single-file] [--no-minify] [--entry FILE]
  *
  * Why a bundle: resolving and compiling a few thousand node_modules files is
- * most of what a cold instance spends before its first report (README,
+ * most of what a cold instance spent before its first report (README,
  * Performance). What it does beyond concatenating:
  *
  * - Chunks, not one file. The SDKs are imported lazily (lib/clients.ts), and
- *   esbuild keeps them lazy in separate chunks; in a single file V8 would
- *   still compile all of their code before the instance listens.
- *   --single-file builds that variant, for measuring it.
- * - Protos trimmed to the services used. Each Google client package ships
- *   the protos of every API version it has in one protos.json, which its
- *   client parses twice on construction. Only the service(s) whose client
- *   modules are actually in the bundle are kept, with every type they reach
- *   (found in a first build pass, not listed by hand), and the JSON is
- *   embedded as a string for JSON.parse, which V8 reads far faster than an
- *   object literal of the same size.
+ *   esbuild keeps them lazy in separate chunks; in a single file V8 compiles
+ *   all of their code before the instance listens (measured: ready in about
+ *   700 ms instead of about 350, 119 MiB instead of 79). --single-file builds
+ *   that variant, for measuring it.
+ * - Protos trimmed to what is called. Each Google client package ships the
+ *   protos of every API version it has in one protos.json, which its client
+ *   parses twice on construction. Only the services whose client modules
+ *   are in the bundle are kept, and of those only the RPCs the function's own
+ *   code calls (found by the generated method names, getCluster,
+ *   listFindings...), with every type they reach and the types the clients
+ *   look up by name (found in a first build pass, not listed by hand). The
+ *   JSON is embedded as a string for JSON.parse, which V8 reads far faster
+ *   than an object literal of the same size. A new call in lib/ is kept by
+ *   the next build; only a method name computed at run time would escape
+ *   the scan, and calling a trimmed RPC fails (it is not in the stub).
+ * - Descriptors nobody reads are not built (PATCHES).
  * - One gRPC stack. @google-cloud/essential-contacts pins google-gax 2 with
  *   its own grpc-js, protobufjs and google-auth-library; the bundle resolves
  *   its google-gax to the project's.
@@ -30,13 +36,17 @@
  *   a bare `await import()`: those imports are pointed at a module that
  *   re-exports exactly the names the code reads from them.
  *
+ * - CommonJS packages behind `await import()` keep their named exports
+ *   (esbuild gives split chunks only `default`).
+ * - SCC_TRIAGE_BUNDLE is defined, for lib/clients.ts.
+ *
  * The build fails rather than emitting a bundle that would break at run
  * time: an SDK package in the entry chunk (eager load), a client-node import
- * it cannot read the used names from, or a client whose protos it cannot
- * trim.
+ * it cannot read the used names from, a client whose protos it cannot trim,
+ * or a patched dependency whose code changed.
  */
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +73,50 @@ export const LAZY_PACKAGES = [
 const PROTO_PACKAGES = ['@google-cloud/security-center', '@google-cloud/container', '@google-cloud/logging-api', '@google-cloud/essential-contacts'];
 
 const KUBE = '@kubernetes/client-node';
+
+/** esbuild's entry output: the function itself. index.mjs, written here, loads it. */
+const FUNCTION_MODULE = 'function';
+/** V8 code cache of the bundle's modules, next to them (see COMPILE_CACHE_LOADER). */
+export const COMPILE_CACHE_DIR = '.compile-cache';
+/** Fills COMPILE_CACHE_DIR for the Node that runs it; the deployed package runs it on install. */
+export const PRIME_SCRIPT = 'prime-compile-cache.mjs';
+
+/**
+ * The module functions-framework loads. Compiling the bundle's 4-5 MB of
+ * JavaScript is much of a cold start (README, Performance), and Node keeps
+ * V8's compiled code on disk when asked: the cache is enabled before the
+ * function's module is imported, so it and every chunk it imports later
+ * are read from the cache instead of compiled. The cache is filled at
+ * install time by PRIME_SCRIPT, on the Node that will run the function
+ * (V8 rejects code cached by another version, and then compiles as it
+ * would have). Portable: entries are keyed by paths relative to the cache,
+ * so the directory can be built in one place and run in another.
+ */
+const COMPILE_CACHE_LOADER = `// Written by scripts/build-bundle.mjs: enables the compile cache, then loads the function.
+import { enableCompileCache } from 'node:module';
+import { fileURLToPath } from 'node:url';
+enableCompileCache({ directory: fileURLToPath(new URL('./${COMPILE_CACHE_DIR}/', import.meta.url)), portable: true });
+await import('./${FUNCTION_MODULE}.mjs');
+`;
+
+const PRIME_COMPILE_CACHE = `// Written by scripts/build-bundle.mjs. Fills ${COMPILE_CACHE_DIR}/ with V8's code for every module of this
+// bundle, on the Node that runs this script. Never fails the install: without a cache the function compiles as usual.
+import { constants, enableCompileCache, flushCompileCache } from 'node:module';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+const here = new URL('./', import.meta.url);
+try {
+  const enabled = enableCompileCache({ directory: fileURLToPath(new URL('./${COMPILE_CACHE_DIR}/', here)), portable: true });
+  if (enabled.status === constants.compileCacheStatus.FAILED) throw new Error(enabled.message);
+  const modules = ['${FUNCTION_MODULE}.mjs', ...readdirSync(new URL('./chunks/', here)).filter((f) => f.endsWith('.mjs')).map((f) => 'chunks/' + f)];
+  for (const m of modules) await import(new URL(m, here).href);
+  flushCompileCache();
+  console.log('compile cache: ' + modules.length + ' modules, Node ' + process.version);
+} catch (err) {
+  console.warn('compile cache not primed (the function compiles its code at start instead): ' + (err instanceof Error ? err.message : String(err)));
+}
+process.exit(0);
+`;
 
 // Makes the CommonJS inside an ESM bundle work: require() of Node built-ins, __dirname, __filename.
 const BANNER =
@@ -256,7 +310,7 @@ const localRequire = createRequire(join(root, 'package.json'));
 
 function commonOptions(extraPlugins, options) {
   return {
-    entryPoints: { index: options.entry },
+    entryPoints: { [FUNCTION_MODULE]: options.entry },
     absWorkingDir: root,
     bundle: true,
     platform: 'node',
@@ -306,6 +360,147 @@ function kubePlugin(names) {
       b.onLoad({ filter: /.*/, namespace: 'kube-used-names' }, () => ({
         contents: `export { ${[...names].sort().join(', ')} } from ${JSON.stringify(target)};\n`,
         resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * client-node's generated API classes have a method per endpoint (CoreV1Api
+ * alone some three hundred, in four layers: request factory, response
+ * processor, observable and object-parameter API), about a third of the
+ * whole bundle, parsed on every cold start. The function calls a handful.
+ * These files' classes lose every method that is not one of `keep` or its
+ * ...WithHttpInfo twin (constructors and fields stay).
+ */
+const KUBE_API_FILES = /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]gen[\\/](?:apis[\\/]\w+Api|types[\\/](?:ObservableAPI|ObjectParamAPI|PromiseAPI))\.js$/;
+
+/**
+ * Removes the methods not in `keep` from the classes of generated code laid
+ * out as TypeScript emits it: `export class X {` at the margin, members
+ * indented four spaces, each optionally after its JSDoc, closing with a line
+ * `    }`. Returns null when the layout is not that (the build then fails
+ * rather than guessing), else the code and what it removed.
+ */
+export function trimClassMethods(code, keep) {
+  const lines = code.split('\n');
+  const out = [];
+  let removed = 0;
+  let kept = 0;
+  let inClass = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (!inClass) {
+      out.push(line);
+      if (/^export class \w+(?: extends \w+)? \{$/.test(line)) inClass = true;
+      continue;
+    }
+    if (line === '}') {
+      inClass = false;
+      out.push(line);
+      continue;
+    }
+    // A member: optional JSDoc, then its first line, then its body up to "    }".
+    let j = i;
+    if (lines[j] === '    /**') {
+      while (j < lines.length && lines[j] !== '     */') j++;
+      j++;
+    }
+    const head = /^    (?:async )?([A-Za-z_$][\w$]*)\(.*\) \{$/.exec(lines[j] ?? '');
+    if (!head) {
+      // Anything else in a class body (a field, a one-line member) is unexpected in this code.
+      return null;
+    }
+    let end = j + 1;
+    while (end < lines.length && lines[end] !== '    }' && lines[end] !== '}') end++;
+    if (lines[end] !== '    }') return null;
+    const name = head[1];
+    const base = name.endsWith('WithHttpInfo') ? name.slice(0, -'WithHttpInfo'.length) : name;
+    if (name === 'constructor' || keep.has(base)) {
+      out.push(...lines.slice(i, end + 1));
+      if (name !== 'constructor') kept++;
+    } else {
+      removed++;
+    }
+    i = end;
+  }
+  if (inClass) return null;
+  return { code: out.join('\n'), removed, kept };
+}
+
+/** Methods of client-node's API classes that first-party code calls (`.readNode(`...). */
+export function kubeMethodsCalled(sources) {
+  return new Set([...sources.matchAll(/\.((?:read|list|create|replace|patch|delete|connect)[A-Z]\w*)\s*\(/g)].map((m) => m[1]));
+}
+
+function kubeApiPlugin(keep, report) {
+  return {
+    name: 'kube-api-methods',
+    setup(b) {
+      b.onLoad({ filter: KUBE_API_FILES }, (args) => {
+        const trimmed = trimClassMethods(readFileSync(args.path, 'utf8'), keep);
+        if (!trimmed) throw new Error(`${relative(root, args.path)}: not laid out as trimClassMethods expects; update it for this client-node version`);
+        report.push({ file: relative(root, args.path), removed: trimmed.removed, kept: trimmed.kept });
+        return { contents: trimmed.code, loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
+ * client-node imports three names from undici (fetch, Agent, ProxyAgent),
+ * but undici's entry module loads all of it: mock agents, cache stores,
+ * WebSocket, EventSource, interceptors, about half of what its require
+ * costs. client-node's `import ... from 'undici'` is pointed at a module
+ * that loads just the files those three live in. The build fails if
+ * client-node imports any other name from undici.
+ */
+const UNDICI_NAMES = { fetch: 'lib/web/fetch/index.js', Agent: 'lib/dispatcher/agent.js', ProxyAgent: 'lib/dispatcher/proxy-agent.js' };
+
+/** The names a package's ES modules import from `specifier` (`import { a, b as c } from '...'`); null if imported any other way. */
+export function namesImportedFrom(sources, specifier) {
+  const names = new Set();
+  const quoted = specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  let understood = 0;
+  for (const m of sources.matchAll(new RegExp(String.raw`import\s*\{([^}]*)\}\s*from\s*['"]${quoted}['"]`, 'g'))) {
+    understood++;
+    for (const part of m[1].split(',')) {
+      const name = part.trim().split(/\s+as\s+/)[0];
+      if (name) names.add(name);
+    }
+  }
+  const all = sources.match(new RegExp(String.raw`(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)['"]${quoted}['"]`, 'g')) ?? [];
+  return all.length === understood ? names : null;
+}
+
+function undiciPlugin() {
+  const kubeDir = packageDirOf(localRequire.resolve(KUBE));
+  const undiciDir = packageDirOf(createRequire(join(kubeDir, 'package.json')).resolve('undici'));
+  let sources = '';
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules') walk(join(dir, entry.name));
+      } else if (entry.name.endsWith('.js')) sources += `${readFileSync(join(dir, entry.name), 'utf8')}\n`;
+    }
+  };
+  walk(join(kubeDir, 'dist'));
+  const used = namesImportedFrom(sources, 'undici');
+  const unknown = used === null ? ['(an import the build cannot read)'] : [...used].filter((n) => !(n in UNDICI_NAMES));
+  if (unknown.length > 0) throw new Error(`${KUBE} imports ${unknown.join(', ')} from undici; add it to UNDICI_NAMES in scripts/build-bundle.mjs`);
+  return {
+    name: 'undici-used-names',
+    setup(b) {
+      b.onResolve({ filter: /^undici$/ }, (args) => {
+        if (!args.importer.replaceAll('\\', '/').startsWith(`${kubeDir}/`)) return undefined;
+        return { path: 'undici-used-names', namespace: 'undici-used-names' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'undici-used-names' }, () => ({
+        contents: Object.entries(UNDICI_NAMES)
+          .map(([name, file]) => `exports.${name} = require(${JSON.stringify(join(undiciDir, file))})${name === 'fetch' ? '.fetch' : ''};`)
+          .join('\n'),
+        resolveDir: undiciDir,
         loader: 'js',
       }));
     },
@@ -516,7 +711,12 @@ export async function buildBundle({ out = join(root, 'build', 'bundle'), singleF
   mkdirSync(out, { recursive: true });
   const protoReport = [];
   const plugins = [protosPlugin(rootsByPackageDir, protoReport, firstPartySources)];
-  if (names.size > 0) plugins.push(kubePlugin(names));
+  const kubeApiReport = [];
+  if (names.size > 0) {
+    plugins.push(kubePlugin(names));
+    plugins.push(kubeApiPlugin(kubeMethodsCalled(firstPartySources), kubeApiReport));
+    plugins.push(undiciPlugin());
+  }
   const result = await build({ ...commonOptions(plugins, options), outdir: out });
 
   // Chunks reached by import() count as entry points too; the function's own is the one from `entry`.
@@ -526,10 +726,13 @@ export async function buildBundle({ out = join(root, 'build', 'bundle'), singleF
     const eager = [...new Set(Object.keys(entryOutput[1].inputs).map((p) => packageOf(resolve(root, p))).filter((p) => LAZY_PACKAGES.includes(p)))];
     if (eager.length > 0) throw new Error(`the entry chunk contains ${eager.join(', ')}: these must be imported lazily (lib/clients.ts)`);
   }
+  writeFileSync(join(out, 'index.mjs'), COMPILE_CACHE_LOADER);
+  writeFileSync(join(out, PRIME_SCRIPT), PRIME_COMPILE_CACHE);
   writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'module', main: 'index.mjs' }, null, 2)}\n`);
   writeFileSync(join(out, 'metafile.json'), JSON.stringify(result.metafile));
   const outputs = Object.entries(result.metafile.outputs).map(([p, o]) => ({ file: relative(out, resolve(root, p)), bytes: o.bytes }));
-  return { out, entry: join(out, 'index.mjs'), outputs, protos: protoReport, kubeNames: [...names].sort() };
+  const kubeMethods = kubeApiReport.reduce((n, r) => ({ removed: n.removed + r.removed, kept: n.kept + r.kept }), { removed: 0, kept: 0 });
+  return { out, entry: join(out, 'index.mjs'), outputs, protos: protoReport, kubeNames: [...names].sort(), kubeMethods };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -541,10 +744,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       entry: argValue('--entry') ? resolve(argValue('--entry')) : undefined,
     });
     const total = res.outputs.reduce((n, o) => n + o.bytes, 0);
-    const entryBytes = res.outputs.find((o) => o.file === 'index.mjs')?.bytes ?? 0;
-    console.log(`bundle: ${relative(root, res.entry)} (${(entryBytes / 1024).toFixed(0)} KiB) + ${res.outputs.length - 1} chunks, ${(total / 1048576).toFixed(1)} MiB in all`);
+    const entryBytes = res.outputs.find((o) => o.file === `${FUNCTION_MODULE}.mjs`)?.bytes ?? 0;
+    console.log(`bundle: ${relative(root, res.entry)} → ${FUNCTION_MODULE}.mjs (${(entryBytes / 1024).toFixed(0)} KiB) + ${res.outputs.length - 1} chunks, ${(total / 1048576).toFixed(1)} MiB in all; ${PRIME_SCRIPT} fills ${COMPILE_CACHE_DIR}/`);
     for (const p of res.protos) console.log(`  protos ${p.package}: ${(p.bytesBefore / 1024).toFixed(0)} → ${(p.bytesAfter / 1024).toFixed(0)} KiB (${p.services.join(', ')})`);
-    if (res.kubeNames.length > 0) console.log(`  ${KUBE}: ${res.kubeNames.join(', ')}`);
+    if (res.kubeNames.length > 0) console.log(`  ${KUBE}: ${res.kubeNames.join(', ')}; API methods kept ${res.kubeMethods.kept}, removed ${res.kubeMethods.removed}`);
   } catch (err) {
     console.error(`build-bundle: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -7,6 +7,13 @@
  */
 import { z } from 'zod';
 
+// Zod compiles object schemas into functions on first use, which pays off
+// over many parses of large objects. Here each delivery is parsed once, and
+// the compiled first parse took twice as long as an interpreted one on a
+// cold instance (7 ms against 14; warm ones are under a millisecond either
+// way). Global to zod: every schema of the function is interpreted.
+z.config({ jitless: true });
+
 // proto3 JSON renders int64 as a string; accept both.
 const int64 = z.union([z.number().int(), z.string().regex(/^-?\d{1,19}$/)]);
 const str = z.string();

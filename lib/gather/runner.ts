@@ -27,7 +27,14 @@ function gapReason(err: unknown): string {
 
 export async function runGatherers<Deps, Sections>(
   gatherers: readonly Gatherer<Deps, Sections>[],
-  input: { finding: Parameters<Gatherer<Deps, Sections>['missing']>[0]; deps: Deps; deadlineMs: number; parentSignal?: AbortSignal },
+  input: {
+    finding: Parameters<Gatherer<Deps, Sections>['missing']>[0];
+    deps: Deps;
+    deadlineMs: number;
+    parentSignal?: AbortSignal;
+    /** Called once, when every gatherer has started its work or settled without starting. */
+    onAllStarted?: () => void;
+  },
 ): Promise<RunResult<Sections>> {
   const controller = new AbortController();
   const onParentAbort = () => controller.abort(input.parentSignal?.reason);
@@ -37,6 +44,15 @@ export async function runGatherers<Deps, Sections>(
   const timingsMs: Record<string, number> = {};
   const settled = new Map<string, Promise<boolean>>();
   const byName = new Map(gatherers.map((g) => [g.section as string, g]));
+  let notStarted = gatherers.length;
+  const allStarted = (): void => {
+    if (notStarted < 0) return;
+    notStarted = -1;
+    input.onAllStarted?.();
+  };
+  const started = (): void => {
+    if (--notStarted === 0) allStarted();
+  };
 
   const run = (g: Gatherer<Deps, Sections>): Promise<boolean> => {
     const existing = settled.get(g.section);
@@ -47,33 +63,42 @@ export async function runGatherers<Deps, Sections>(
         const ok = dep ? await run(dep) : false;
         if (!ok) {
           gaps.push({ section: g.section, reason: `needs ${need}, which is unavailable` });
+          started();
           return false;
         }
       }
       if (controller.signal.aborted) {
         gaps.push({ section: g.section, reason: 'deadline reached before it could start' });
+        started();
         return false;
       }
       const missing = g.missing(input.finding, sections);
       if (missing !== null) {
         gaps.push({ section: g.section, reason: missing });
+        started();
         return false;
       }
-      const started = performance.now();
+      const startedAt = performance.now();
       try {
-        const value = await g.gather({
-          finding: input.finding,
-          signal: controller.signal,
-          deps: input.deps,
-          sections,
-          addGap: (reason) => gaps.push({ section: g.section, reason: cleanLine(reason, 300) }),
-        });
-        timingsMs[g.section] = Math.round(performance.now() - started);
+        let gathering: ReturnType<typeof g.gather>;
+        try {
+          gathering = g.gather({
+            finding: input.finding,
+            signal: controller.signal,
+            deps: input.deps,
+            sections,
+            addGap: (reason) => gaps.push({ section: g.section, reason: cleanLine(reason, 300) }),
+          });
+        } finally {
+          started();
+        }
+        const value = await gathering;
+        timingsMs[g.section] = Math.round(performance.now() - startedAt);
         if (controller.signal.aborted) throw new GatherGap('deadline reached');
         sections[g.section] = value;
         return true;
       } catch (err) {
-        timingsMs[g.section] = Math.round(performance.now() - started);
+        timingsMs[g.section] = Math.round(performance.now() - startedAt);
         gaps.push({ section: g.section, reason: controller.signal.aborted ? `deadline of ${input.deadlineMs} ms reached` : gapReason(err) });
         return false;
       }
@@ -92,6 +117,7 @@ export async function runGatherers<Deps, Sections>(
   try {
     await Promise.race([Promise.all(gatherers.map(run)), deadline]);
   } finally {
+    allStarted();
     clearTimeout(timer);
     input.parentSignal?.removeEventListener('abort', onParentAbort);
   }

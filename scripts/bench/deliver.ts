@@ -46,6 +46,8 @@ export interface PushOptions {
   /** Attempts before the message is dead-lettered. */
   maxAttempts: number;
   ackDeadlineMs?: number;
+  /** Stop delivering after this long; messages not acked by then count as neither acked nor dead-lettered. */
+  giveUpAfterMs?: number;
 }
 
 export interface PushResult {
@@ -56,6 +58,8 @@ export interface PushResult {
   /** HTTP status (0: no answer) → count, over every attempt. */
   statuses: Record<string, number>;
   seconds: number;
+  /** giveUpAfterMs was reached with messages still unacked. */
+  gaveUp: boolean;
 }
 
 export function push(options: PushOptions): Promise<PushResult> {
@@ -67,14 +71,22 @@ export function push(options: PushOptions): Promise<PushResult> {
   let redelivered = 0;
   let inFlight = 0;
   let head = 0;
+  let done = false;
+  const timers = new Set<NodeJS.Timeout>();
   return new Promise((resolve) => {
+    const end = (gaveUp: boolean) => {
+      if (done) return;
+      done = true;
+      for (const t of timers) clearTimeout(t);
+      clearTimeout(giveUp);
+      resolve({ acked, deadLettered, redelivered, statuses, seconds: (performance.now() - started) / 1000, gaveUp });
+    };
+    const giveUp = setTimeout(() => end(true), options.giveUpAfterMs ?? 2 ** 31 - 1);
     const finish = () => {
-      if (acked + deadLettered.length === options.messages.length) {
-        resolve({ acked, deadLettered, redelivered, statuses, seconds: (performance.now() - started) / 1000 });
-      }
+      if (acked + deadLettered.length === options.messages.length) end(false);
     };
     const pump = () => {
-      while (inFlight < options.concurrency && head < ready.length) {
+      while (!done && inFlight < options.concurrency && head < ready.length) {
         const m = ready[head++] as (typeof ready)[number];
         if (m.attempts > 0) redelivered++;
         m.attempts++;
@@ -84,11 +96,13 @@ export function push(options: PushOptions): Promise<PushResult> {
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (status >= 200 && status < 300) acked++;
           else if (m.attempts >= options.maxAttempts) deadLettered.push(m.id);
-          else {
-            setTimeout(() => {
+          else if (!done) {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
               ready.push(m);
               pump();
             }, redeliveryDelayMs(m.attempts, options.minBackoffMs, options.maxBackoffMs));
+            timers.add(timer);
           }
           pump();
           finish();

@@ -17,7 +17,15 @@
  *   what keeps the cold start small (README, Performance). The function is
  *   not compiled or bundled again in Cloud Build.
  * - package.json with `main` pointing at bundle/index.mjs and its scripts
- *   replaced by {"gcp-build": ""}. The Node.js buildpack runs `gcp-build`
+ *   replaced by {"gcp-build": "", "postinstall": <prime the compile cache>}.
+ *   The bundle's index.mjs reads V8's compiled code from
+ *   bundle/.compile-cache/ (scripts/build-bundle.mjs); that cache must come
+ *   from the Node that runs the function, so it is not shipped from here
+ *   but made by the buildpack's `npm ci`, whose postinstall runs
+ *   bundle/prime-compile-cache.mjs on the Node running npm
+ *   ($npm_node_execpath), the runtime's. That script never fails the
+ *   build: without a cache the function compiles at start, as before. The
+ *   Node.js buildpack runs `gcp-build`
  *   (else `build`) and, when there is one to run, installs devDependencies
  *   for it; `npm ci` also runs `prepare` (here: tsc). An empty gcp-build
  *   means no build step, NODE_ENV=production, and only production
@@ -39,8 +47,10 @@ import { fileURLToPath } from 'node:url';
 const BUNDLE_DIR = join('build', 'bundle');
 /** The bundle's entry module; the deployed package.json's `main`. */
 const DEPLOYED_MAIN = 'bundle/index.mjs';
-/** Build byproducts in the bundle directory that the function does not load. */
-const NOT_SHIPPED = new Set(['metafile.json', 'package.json']);
+/** Build byproducts in the bundle directory that the function does not load, and a compile cache of this machine's Node. */
+const NOT_SHIPPED = new Set(['metafile.json', 'package.json', '.compile-cache']);
+/** Written by scripts/build-bundle.mjs into the bundle. */
+const PRIME_SCRIPT = 'prime-compile-cache.mjs';
 
 function argValue(name) {
   const i = process.argv.indexOf(name);
@@ -85,7 +95,11 @@ function main() {
   // Source maps stay behind: the function never reads them, and they are kept in build/ for reading stack traces.
   const files = copyTree(bundle, join(out, 'bundle'), (entry) => NOT_SHIPPED.has(entry) || entry.endsWith('.map'));
   copyFileSync(lockfile, join(out, 'package-lock.json'));
-  const deployed = { ...pkg, main: DEPLOYED_MAIN, scripts: { 'gcp-build': '' } };
+  // No prime script in the bundle (an older build): nothing to run on install.
+  const scripts = existsSync(join(bundle, PRIME_SCRIPT))
+    ? { 'gcp-build': '', postinstall: `"$npm_node_execpath" bundle/${PRIME_SCRIPT}` }
+    : { 'gcp-build': '' };
+  const deployed = { ...pkg, main: DEPLOYED_MAIN, scripts };
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(deployed, null, 2)}\n`);
 
   console.log(`packaged the bundle (${files} files) with package.json and package-lock.json into ${out}`);

@@ -6,9 +6,9 @@
  * name lib/ reads; the dependency patches must still match their code.
  * Offline, no bundling, no timing.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { protobuf } from 'google-gax';
 import { projectRoot } from '../support/fixtures.js';
@@ -18,6 +18,8 @@ interface BuildBundle {
   protoRootsOfClient(source: string): Set<string>;
   rpcsCalled(service: { methods: Record<string, unknown> }, sources: string): Set<string> | null;
   kubeNamesUsed(source: string): Set<string> | null;
+  trimClassMethods(code: string, keep: Set<string>): { code: string; removed: number; kept: number } | null;
+  kubeMethodsCalled(sources: string): Set<string>;
   PATCHES: Array<{ file: RegExp; edits: Array<[string, string, number?]> }>;
 }
 
@@ -89,6 +91,69 @@ describe('@kubernetes/client-node names', () => {
   it('covers the compiled lib/ modules that import it', () => {
     for (const file of ['clients.js', 'gather/kube.js']) {
       expect(bb.kubeNamesUsed(readFileSync(join(root, 'dist', 'lib', file), 'utf8'))).not.toBeNull();
+    }
+  });
+});
+
+describe('client-node API methods', () => {
+  const generated = [
+    'export class FooApi extends BaseApi {',
+    '    constructor(configuration) {',
+    '        this.configuration = configuration;',
+    '    }',
+    '    /**',
+    '     * read the specified Node',
+    '     */',
+    '    async readNode(name, _options) {',
+    "        if (name === null) { throw new Error('}'); }",
+    '        return 1;',
+    '    }',
+    '    readNodeWithHttpInfo(param, options) {',
+    '        return 2;',
+    '    }',
+    '    async listNode(_options) {',
+    '        return 3;',
+    '    }',
+    '}',
+    'export const after = 1;',
+  ].join('\n');
+
+  it('keeps the constructor and the called methods with their WithHttpInfo twins, and nothing else', () => {
+    const r = bb.trimClassMethods(generated, new Set(['readNode']));
+    expect(r).not.toBeNull();
+    expect(r!.kept).toBe(2);
+    expect(r!.removed).toBe(1);
+    expect(r!.code).toContain('constructor(configuration)');
+    expect(r!.code).toContain('async readNode(name, _options)');
+    expect(r!.code).toContain('readNodeWithHttpInfo(param, options)');
+    expect(r!.code).not.toContain('listNode');
+    expect(r!.code).toContain('export const after = 1;');
+    // Still JavaScript: the class is closed and what follows is intact.
+    expect(() => new Function(r!.code.replace(/export /g, '').replace('extends BaseApi', ''))).not.toThrow();
+  });
+
+  it('refuses a layout it does not know rather than guess', () => {
+    expect(bb.trimClassMethods('export class A {\n    static x = 1;\n}', new Set())).toBeNull();
+    expect(bb.trimClassMethods('export class A {\n    get x() {\n        return 1;\n    }\n', new Set())).toBeNull();
+  });
+
+  it('understands every generated API file of the installed client-node', () => {
+    const dir = join(dirname(req.resolve('@kubernetes/client-node')), 'gen');
+    const files = [
+      ...readdirSync(join(dir, 'apis')).filter((f) => /^\w+Api\.js$/.test(f)).map((f) => join(dir, 'apis', f)),
+      ...['ObservableAPI.js', 'ObjectParamAPI.js', 'PromiseAPI.js'].map((f) => join(dir, 'types', f)),
+    ];
+    expect(files.length).toBeGreaterThan(50);
+    for (const file of files) expect([file, bb.trimClassMethods(readFileSync(file, 'utf8'), new Set(['readNode'])) !== null]).toEqual([file, true]);
+  });
+
+  it('finds every Kubernetes read lib/ makes', () => {
+    const kube = ['clients.js', 'gather/kube.js', 'gather/node.js', 'gather/pod.js', 'gather/namespace.js']
+      .map((f) => readFileSync(join(root, 'dist', 'lib', f), 'utf8'))
+      .join('\n');
+    const called = bb.kubeMethodsCalled(kube);
+    for (const m of ['readNode', 'readNamespacedPod', 'readNamespace', 'readNamespacedReplicaSet', 'readNamespacedDeployment', 'readNamespacedJob']) {
+      expect(called).toContain(m);
     }
   });
 });

@@ -92,4 +92,51 @@ describe('runGatherers', () => {
     expect(r.sections).toEqual({});
     expect(r.gaps).toEqual([{ section: 'slow', reason: 'deadline of 50 ms reached' }]);
   });
+
+  describe('onAllStarted', () => {
+    it('is called once the last dependent gatherer has started, before it finishes', async () => {
+      const log: string[] = [];
+      const r = await runGatherers([gatherer('a', { delayMs: 30 }), gatherer('b', { needs: ['a'], delayMs: 30 }), gatherer('c')], {
+        finding,
+        deps: { log },
+        deadlineMs: 5000,
+        onAllStarted: () => log.push('all started'),
+      });
+      expect(r.gaps).toEqual([]);
+      expect(log.filter((l) => l === 'all started')).toHaveLength(1);
+      // b is the last to start; "all started" comes right after it, not after it finishes.
+      expect(log.indexOf('all started')).toBe(log.indexOf('start b') + 1);
+    });
+
+    it('counts gatherers that never start (failed need, missing input) as started', async () => {
+      const log: string[] = [];
+      await runGatherers([gatherer('a', { fail: new Error('boom') }), gatherer('b', { needs: ['a'] }), gatherer('c', { missing: () => 'no pod' })], {
+        finding,
+        deps: { log },
+        deadlineMs: 5000,
+        onAllStarted: () => log.push('all started'),
+      });
+      expect(log.filter((l) => l === 'all started')).toHaveLength(1);
+      expect(log).not.toContain('start b');
+    });
+
+    it('is called when the deadline ends gathering before everything started', async () => {
+      let calls = 0;
+      await runGatherers([gatherer('slow', { delayMs: 10_000 }), gatherer('c', { needs: ['slow'] })], {
+        finding,
+        deps: { log: [] },
+        deadlineMs: 50,
+        onAllStarted: () => calls++,
+      });
+      expect(calls).toBe(1);
+    });
+
+    it('is called even when a gatherer throws synchronously', async () => {
+      let calls = 0;
+      const throwing: G = { ...gatherer('a'), gather: () => { throw new Error('sync'); } };
+      const r = await runGatherers([throwing], { finding, deps: { log: [] }, deadlineMs: 5000, onAllStarted: () => calls++ });
+      expect(calls).toBe(1);
+      expect(r.gaps).toEqual([{ section: 'a', reason: 'sync' }]);
+    });
+  });
 });

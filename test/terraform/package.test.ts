@@ -49,6 +49,8 @@ beforeEach(() => {
   write(root, 'build/bundle/chunks/client-AB12CD34.mjs.map', '{}\n');
   write(root, 'build/bundle/metafile.json', '{}\n');
   write(root, 'build/bundle/package.json', '{"type":"module"}\n');
+  write(root, 'build/bundle/prime-compile-cache.mjs', '// primes\n');
+  write(root, 'build/bundle/.compile-cache/v24.21.0-x64-0000-0/abc', 'cache of the build machine');
   write(root, 'lib/config.ts', 'export const x = 1;\n');
   write(root, 'node_modules/left-pad/index.js', '\n');
 });
@@ -63,16 +65,17 @@ describe('package-function-source.mjs', () => {
   it('ships the bundle, lockfile and package.json, and nothing else', () => {
     const out = join(root, 'build', 'function-source');
     runPackager(out);
-    expect(listFiles(out)).toEqual(['bundle/chunks/client-AB12CD34.mjs', 'bundle/index.mjs', 'package-lock.json', 'package.json']);
+    expect(listFiles(out)).toEqual(['bundle/chunks/client-AB12CD34.mjs', 'bundle/index.mjs', 'bundle/prime-compile-cache.mjs', 'package-lock.json', 'package.json']);
     expect(readFileSync(join(out, 'package-lock.json'), 'utf8')).toBe(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   });
 
-  it('points main at the bundle, replaces the scripts with an empty gcp-build and keeps everything else of package.json', () => {
+  it('points main at the bundle, replaces the scripts with an empty gcp-build and the compile-cache postinstall, and keeps everything else of package.json', () => {
     const out = join(root, 'out');
     runPackager(out);
     const deployed = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as typeof fixturePackage;
     expect(deployed.main).toBe('bundle/index.mjs');
-    expect(deployed.scripts).toEqual({ 'gcp-build': '' });
+    // The Node that runs npm on install (the runtime's) primes the cache; never node_modules/.bin/node.
+    expect(deployed.scripts).toEqual({ 'gcp-build': '', postinstall: '"$npm_node_execpath" bundle/prime-compile-cache.mjs' });
     const { scripts: _a, main: _c, ...rest } = deployed;
     const { scripts: _b, main: _d, ...original } = fixturePackage;
     expect(rest).toEqual(original);
@@ -87,6 +90,13 @@ describe('package-function-source.mjs', () => {
     runPackager(b);
     expect(listFiles(a)).toEqual(listFiles(b));
     for (const f of listFiles(a)) expect(readFileSync(join(a, f))).toEqual(readFileSync(join(b, f)));
+  });
+
+  it('without a prime script in the bundle, adds no postinstall', () => {
+    rmSync(join(root, 'build', 'bundle', 'prime-compile-cache.mjs'));
+    const out = join(root, 'out');
+    runPackager(out);
+    expect((JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as typeof fixturePackage).scripts).toEqual({ 'gcp-build': '' });
   });
 
   it('fails when the code was not built', () => {
