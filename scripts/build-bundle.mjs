@@ -49,7 +49,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const defaultEntry = join(root, 'dist', 'functions', 'index.js');
@@ -166,8 +166,26 @@ const SCALARS = new Set(['double', 'float', 'int32', 'int64', 'uint32', 'uint64'
  * carries every option they would parse, and an extension whose target is
  * trimmed away would make protobufjs fail to resolve the root.
  */
-export function trimProtos(json, rootNames, methodsByService = new Map()) {
+export function trimProtos(json, rootNames, methodsByService = new Map(), fieldsByMessage = new Map()) {
   const index = indexProtos(json);
+  for (const [message, fields] of fieldsByMessage) {
+    const entry = index.get(message);
+    if (entry?.kind !== 'message') continue;
+    const unknown = [...fields].filter((f) => !(f in entry.node.fields));
+    if (unknown.length > 0) throw new Error(`protos: ${message} has no field ${unknown.join(', ')} (FIELDS_READ in lib/)`);
+  }
+  const fieldsOf = (name, msg) => Object.entries(msg.fields ?? {}).filter(([field]) => !fieldsByMessage.has(name) || fieldsByMessage.get(name).has(field));
+  const withFieldsRead = (name, msg) => {
+    if (!fieldsByMessage.has(name)) return msg;
+    const fields = Object.fromEntries(fieldsOf(name, msg));
+    const oneofs = Object.fromEntries(
+      Object.entries(msg.oneofs ?? {})
+        .map(([o, def]) => [o, { ...def, oneof: def.oneof.filter((f) => f in fields) }])
+        .filter(([, def]) => def.oneof.length > 0),
+    );
+    const { oneofs: _dropped, ...rest } = msg;
+    return Object.keys(oneofs).length > 0 ? { ...rest, fields, oneofs } : { ...rest, fields };
+  };
   const methodsOf = (name, node) => Object.entries(node.methods).filter(([method]) => !methodsByService.has(name) || methodsByService.get(name).has(method));
   const keep = new Set();
   const queue = [];
@@ -200,7 +218,7 @@ export function trimProtos(json, rootNames, methodsByService = new Map()) {
     } else if (kind === 'message') {
       // A kept message keeps its nested types (protobufjs resolves them all), so their references count too.
       const visit = (msgName, msg) => {
-        for (const [fieldName, f] of Object.entries(msg.fields ?? {})) {
+        for (const [fieldName, f] of fieldsOf(msgName, msg)) {
           if (f.extend) continue;
           need(msgName, f.type, `${msgName}.${fieldName}`);
         }
@@ -220,7 +238,7 @@ export function trimProtos(json, rootNames, methodsByService = new Map()) {
     for (const [key, child] of Object.entries(node.nested)) {
       const full = name ? `${name}.${key}` : key;
       if (keep.has(full)) {
-        nested[key] = child.fields ? stripExtensions(child) : child.methods ? { ...child, methods: Object.fromEntries(methodsOf(full, child)) } : child;
+        nested[key] = child.fields ? withFieldsRead(full, stripExtensions(child)) : child.methods ? { ...child, methods: Object.fromEntries(methodsOf(full, child)) } : child;
       } else if (!child.fields && !child.values && !child.methods && !child.extend && [...keep].some((k) => k.startsWith(`${full}.`))) {
         nested[key] = copy(child, full);
       }
@@ -625,7 +643,15 @@ function patchPlugin() {
   };
 }
 
-function protosPlugin(rootsByPackageDir, report, firstPartySources) {
+/** Response messages read field by field: lib/gather/cluster.ts FIELDS_READ (compiled by tsc first). */
+async function fieldsReadByMessage() {
+  const module = join(root, 'dist', 'lib', 'gather', 'cluster.js');
+  if (!existsSync(module)) throw new Error(`${relative(root, module)} does not exist: run tsc first (npm run build)`);
+  const { FIELDS_READ } = await import(pathToFileURL(module).href);
+  return new Map(Object.entries(FIELDS_READ).map(([message, fields]) => [message, new Set(fields)]));
+}
+
+function protosPlugin(rootsByPackageDir, report, firstPartySources, fieldsByMessage) {
   return {
     name: 'trim-protos',
     setup(b) {
@@ -644,7 +670,7 @@ function protosPlugin(rootsByPackageDir, report, firstPartySources) {
           const called = rpcsCalled(entry.node, firstPartySources);
           if (called) methodsByService.set(name, called);
         }
-        const trimmed = JSON.stringify(trimProtos(full, roots, methodsByService));
+        const trimmed = JSON.stringify(trimProtos(full, roots, methodsByService, fieldsByMessage));
         report.push({
           package: packageOf(args.path),
           services: [...roots].sort().map((r) => (methodsByService.has(r) ? `${r} (${[...methodsByService.get(r)].join(', ')})` : r)),
@@ -710,7 +736,7 @@ export async function buildBundle({ out = join(root, 'build', 'bundle'), singleF
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const protoReport = [];
-  const plugins = [protosPlugin(rootsByPackageDir, protoReport, firstPartySources)];
+  const plugins = [protosPlugin(rootsByPackageDir, protoReport, firstPartySources, await fieldsReadByMessage())];
   const kubeApiReport = [];
   if (names.size > 0) {
     plugins.push(kubePlugin(names));

@@ -14,8 +14,45 @@ import type { ClusterSection, GatheredSections } from './sections.js';
 import { untilAborted } from './abort.js';
 import { GatherGap, type Gatherer } from './types.js';
 
-export type Cluster = protos.google.container.v1.ICluster;
-type NodePool = protos.google.container.v1.INodePool;
+/**
+ * The fields of GetCluster's answer this gatherer reads. The types below let
+ * it read no other (a compile error), and the deployed bundle keeps only
+ * these in the GKE client's protos (scripts/build-bundle.mjs): a Cluster
+ * reaches some 150 message types, parsed when the client is built and
+ * compiled into decoders on the first answer, both on a cold instance's
+ * longest chain. Fields not kept are skipped when the answer is decoded.
+ */
+export const FIELDS_READ = {
+  'google.container.v1.Cluster': [
+    'name',
+    'location',
+    'status',
+    'currentMasterVersion',
+    'resourceLabels',
+    'network',
+    'subnetwork',
+    'networkConfig',
+    'clusterIpv4Cidr',
+    'servicesIpv4Cidr',
+    'ipAllocationPolicy',
+    'workloadIdentityConfig',
+    'autopilot',
+    'networkPolicy',
+    'controlPlaneEndpointsConfig',
+    'privateClusterConfig',
+    'masterAuth',
+    'endpoint',
+    'loggingConfig',
+    'loggingService',
+    'nodePools',
+  ],
+  'google.container.v1.NodePool': ['name', 'instanceGroupUrls', 'updateInfo'],
+} as const;
+
+type NodePool = Pick<protos.google.container.v1.INodePool, (typeof FIELDS_READ)['google.container.v1.NodePool'][number]>;
+export type Cluster = Omit<Pick<protos.google.container.v1.ICluster, (typeof FIELDS_READ)['google.container.v1.Cluster'][number]>, 'nodePools'> & {
+  nodePools?: NodePool[] | null;
+};
 
 /**
  * Label keys that usually name who answers for a cluster. Matched anywhere in

@@ -11,10 +11,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { protobuf } from 'google-gax';
+import { FIELDS_READ } from '../../lib/gather/cluster.js';
 import { projectRoot } from '../support/fixtures.js';
 
 interface BuildBundle {
-  trimProtos(json: unknown, roots: Iterable<string>, methods?: Map<string, Set<string>>): Record<string, unknown>;
+  trimProtos(json: unknown, roots: Iterable<string>, methods?: Map<string, Set<string>>, fields?: Map<string, Set<string>>): Record<string, unknown>;
   protoRootsOfClient(source: string): Set<string>;
   rpcsCalled(service: { methods: Record<string, unknown> }, sources: string): Set<string> | null;
   kubeNamesUsed(source: string): Set<string> | null;
@@ -66,6 +67,37 @@ describe('proto trimming', () => {
       }
     }
     expect(JSON.stringify(trimmed).length).toBeLessThan(JSON.stringify(full).length);
+  });
+
+  describe('response fields read (lib/gather/cluster.ts FIELDS_READ)', () => {
+    const service = 'google.container.v1.ClusterManager';
+    const full = () => req('@google-cloud/container/build/protos/protos.json') as { nested: Record<string, unknown> };
+    const fields = () => new Map(Object.entries(FIELDS_READ).map(([m, f]) => [m, new Set<string>(f)]));
+    const trimmedRoot = () => protobuf.Root.fromJSON(bb.trimProtos(full(), [service], new Map([[service, new Set(['GetCluster'])]]), fields()) as protobuf.INamespace);
+
+    it('keeps exactly the fields read of Cluster and NodePool, and the types only those reach', () => {
+      const root = trimmedRoot();
+      expect(() => root.resolveAll()).not.toThrow();
+      for (const [message, read] of Object.entries(FIELDS_READ)) expect(Object.keys(root.lookupType(message).fields).sort()).toEqual([...read].sort());
+      // Reached only through fields not read: gone.
+      expect(root.lookup('google.container.v1.NodeConfig')).toBeNull();
+      expect(root.lookup('google.container.v1.AddonsConfig')).toBeNull();
+      // Reached through a field read: whole.
+      const ipPolicy = root.lookupType('google.container.v1.IPAllocationPolicy');
+      const fullRoot = protobuf.Root.fromJSON(full() as protobuf.INamespace);
+      expect(Object.keys(ipPolicy.fields)).toEqual(Object.keys(fullRoot.lookupType('google.container.v1.IPAllocationPolicy').fields));
+    });
+
+    it('decodes a full Cluster into the fields read, skipping the others', () => {
+      const fullType = protobuf.Root.fromJSON(full() as protobuf.INamespace).lookupType('google.container.v1.Cluster');
+      const bytes = fullType.encode(fullType.fromObject({ name: 'c', description: 'not read', nodeConfig: { machineType: 'e2' }, nodePools: [{ name: 'p', config: { diskSizeGb: 10 }, instanceGroupUrls: ['u'] }] })).finish();
+      const decoded = trimmedRoot().lookupType('google.container.v1.Cluster').toObject(trimmedRoot().lookupType('google.container.v1.Cluster').decode(bytes));
+      expect(decoded).toEqual({ name: 'c', nodePools: [{ name: 'p', instanceGroupUrls: ['u'] }] });
+    });
+
+    it('fails the build on a field the protos do not have', () => {
+      expect(() => bb.trimProtos(full(), [service], new Map(), new Map([['google.container.v1.Cluster', new Set(['name', 'endpoints'])]]))).toThrow(/has no field endpoints/);
+    });
   });
 
   it('finds the RPCs by the method names gax generates', () => {

@@ -15,7 +15,9 @@ import { deliver } from '../../scripts/bench/deliver.js';
 import { startFunction, type FunctionProcess } from '../../scripts/bench/function-process.js';
 import { DEFAULT_LATENCIES } from '../../scripts/bench/model.js';
 import { seedClusters, seedFinding, startBenchWorld, type BenchWorld } from '../../scripts/bench/world.js';
+import { handleDelivery } from '../../lib/handler.js';
 import { MARK_EVENT_TIME } from '../../lib/scc/marks.js';
+import { createInstance } from '../../lib/wiring.js';
 import { projectRoot } from '../support/fixtures.js';
 import { ownFindings, plainProperties } from '../support/scc-scenario.js';
 
@@ -23,12 +25,47 @@ const root = projectRoot();
 // Inside the project, so that the bundle's one external import (functions-framework) resolves.
 const out = join(root, 'build', 'bundle-under-test');
 
+/**
+ * Every Cluster field the gatherer reads set to something that shows in the
+ * report (the bundle keeps only those fields of the GKE protos), and some it
+ * does not read, which the bundle's client must skip.
+ */
+function richer(world: BenchWorld, resourceName: string): void {
+  const [, project, location, name] = /projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(resourceName)!;
+  const stored = world.gke.getCluster(project!, location!, name!)!;
+  world.gke.seedCluster(
+    {
+      ...stored,
+      subnetwork: 'bench-subnet',
+      clusterIpv4Cidr: '10.4.0.0/14',
+      servicesIpv4Cidr: '10.8.0.0/20',
+      ipAllocationPolicy: { useIpAliases: true, clusterIpv4CidrBlock: '10.4.0.0/14', servicesIpv4CidrBlock: '10.8.0.0/20' },
+      networkConfig: { network: 'projects/p/global/networks/bench-vpc', subnetwork: 'bench-subnet', datapathProvider: 'ADVANCED_DATAPATH' },
+      workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
+      controlPlaneEndpointsConfig: { ipEndpointsConfig: { enabled: true, enablePublicEndpoint: false, privateEndpoint: '10.0.0.2' } },
+      privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true, privateEndpoint: '10.0.0.2' },
+      // The client decodes enums as names; the seed type has numbers only.
+      loggingConfig: { componentConfig: { enableComponents: ['SYSTEM_COMPONENTS', 'WORKLOADS', 'APISERVER'] as unknown as number[] } },
+      loggingService: 'logging.googleapis.com/kubernetes',
+      // Not read: decoded past by the trimmed client.
+      locations: [`${location}-a`, `${location}-b`],
+      addonsConfig: { httpLoadBalancing: { disabled: false } },
+      nodeConfig: { machineType: 'e2-standard-4', diskSizeGb: 100, labels: { tier: 'bench' } },
+      description: 'a cluster with more than the report needs',
+    },
+    { project: project! },
+  );
+}
+
 let world: BenchWorld;
 let fn: FunctionProcess;
 let report: Record<string, unknown>;
 let status: number;
 let originalMarks: Record<string, string>;
 let primed: SpawnSyncReturns<string>;
+let notification: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- as seedFinding returns it
+let reportFromDist: Record<string, unknown>;
+let distOutcome: string;
 
 beforeAll(async () => {
   const { buildBundle } = (await import(pathToFileURL(join(root, 'scripts', 'build-bundle.mjs')).href)) as {
@@ -40,7 +77,8 @@ beforeAll(async () => {
   // No injected latency: this checks what the bundle does, not how fast.
   world = await startBenchWorld(Object.fromEntries(Object.keys(DEFAULT_LATENCIES).map((k) => [k, 0])) as typeof DEFAULT_LATENCIES);
   const [cluster] = await seedClusters(world, 'bundle', 1, 1, 1);
-  const notification = seedFinding(world, cluster!, cluster!.pods[0]!, new Date(Date.now() - 60_000), 2);
+  richer(world, cluster!.resourceName);
+  notification = seedFinding(world, cluster!, cluster!.pods[0]!, new Date(Date.now() - 60_000), 2);
   fn = await startFunction({ root, source: out, env: world.env });
   await fn.ready;
   ({ status } = await deliver(fn.url, notification, 'bundle-1'));
@@ -49,6 +87,10 @@ beforeAll(async () => {
   expect(enrichment).toHaveLength(1);
   report = plainProperties(enrichment[0]!);
   originalMarks = world.scc.getMarks(name) ?? {};
+  // The same notification through the code the rest of the suite tests (dist/, untrimmed, in this process): same report.
+  const instance = createInstance(world.env, { logDestination: { write: () => true } });
+  distOutcome = (await handleDelivery(notification, instance)).outcome;
+  reportFromDist = plainProperties(ownFindings(world.scc).find((f) => plainProperties(f).I01_Original_Finding === name)!);
 }, 120_000);
 
 afterAll(async () => {
@@ -77,8 +119,17 @@ describe('the deployed bundle', () => {
     expect(fn.stderr()).not.toMatch(/TypeError|is not a function|no such type|not found in/i);
   });
 
+  it('writes exactly the report the untrimmed code writes for the same notification', () => {
+    expect(distOutcome).toBe('triaged');
+    expect(Object.keys(report).length).toBeGreaterThan(40);
+    expect(report).toEqual(reportFromDist);
+  });
+
   it('carries what each SDK returned: GKE, Kubernetes (node, pod, owners, namespace), Logging, Security Center, Essential Contacts', () => {
     expect(String(report.J03_Cluster)).toContain('bundle-01');
+    expect(String(report.J10_Cluster_Pod_CIDR)).toBe('10.4.0.0/14');
+    expect(String(report.J07_Cluster_Workload_Identity_Pool)).toMatch(/svc\.id\.goog$/);
+    expect(String(report.J08_Cluster_Logging_Components)).toMatch(/APISERVER/);
     expect(String(report.J27_Node_Instance_Id)).not.toBe('');
     expect(String(report.J20_Pod_Owner_Chain)).toMatch(/ReplicaSet/);
     expect(String(report.J20_Pod_Owner_Chain)).toMatch(/Deployment/);

@@ -69,7 +69,7 @@ function makeFinding(o: { cluster?: Partial<ClusterRef> | null; node?: string | 
 }
 
 /** A regional Standard cluster with most of what the section reads. */
-function prodCluster(): Cluster {
+function prodCluster(): protos.google.container.v1.ICluster {
   return {
     name: 'prod-1',
     location: 'us-central1',
