@@ -52,7 +52,7 @@ variable "enable_apis" {
 
 variable "function_source_dir" {
   type        = string
-  description = "Directory holding the packaged function (output of terraform/scripts/package-function-source.mjs: the esbuild bundle in bundle/, package.json, package-lock.json). It is zipped and uploaded under a name made of its SHA-256, so any code change redeploys the function."
+  description = "Directory holding the packaged function (output of terraform/scripts/package-function-source.mjs: the esbuild bundle in bundle/, package.json whose postinstall fills the bundle's compile cache with the runtime's Node, package-lock.json). It is zipped and uploaded under a name made of its SHA-256, so any code change redeploys the function."
 }
 
 variable "scc_source_display_name" {
