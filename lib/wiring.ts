@@ -12,6 +12,7 @@ import {
   createLoggingClient,
   createPubSubClient,
   createSccClient,
+  SCC_QUOTA_BACKOFF,
   EMULATOR_ACCESS_TOKEN,
   googleAccessTokenProvider,
   type GkeClient,
@@ -82,7 +83,8 @@ function fanoutPublisher(config: Config): HandlerDeps['fanout'] {
 export function createInstance(env: Env, options: InstanceOptions = {}): HandlerDeps {
   const config = parseConfig(env);
   const now = options.now ?? (() => new Date());
-  const scc = lazy(() => createSccClient(config));
+  // A refusal for SCC's per-minute quota is waited out in the client, not handed to Pub/Sub (SCC_QUOTA_BACKOFF).
+  const scc = lazy(() => createSccClient(config, { quotaBackoff: SCC_QUOTA_BACKOFF }));
   return {
     config,
     logger: createLogger(config.logLevel, options.logDestination),

@@ -6,6 +6,7 @@
  * depend on timing.
  */
 import { createSccClient, isQuotaExceeded, SCC_QUOTA_BACKOFF, type SccClient } from '../../lib/clients.js';
+import { createInstance } from '../../lib/wiring.js';
 import { Status } from '../emulators/grpc-harness.js';
 import { QUOTA_KIND, IMPLEMENTED_RPCS, startSccEmulator, type SccEmulator } from '../emulators/scc-emulator.js';
 
@@ -120,6 +121,23 @@ describe('SCC emulator quotas', () => {
     expect(codes.at(-1)).toBe(Status.OK);
     expect(codes).toContain(Status.RESOURCE_EXHAUSTED);
     expect(emulator.getFinding(`${source}/locations/global/findings/c2`)).toBeDefined();
+  });
+
+  it("the function's own client waits quota out: a burst's writes are delayed, not handed back to Pub/Sub", async () => {
+    const everyGatherer = 'relatedFindings,cluster,node,pod,podLogs,auditLogs,nodeLogs,namespace,contacts';
+    const instance = createInstance({ SCC_EMULATOR_HOST: emulator.endpoint, SCC_SOURCE_NAME: source, DISABLED_GATHERERS: everyGatherer });
+    const scc = (await instance.scc()) as SccClient;
+    emulator.setQuota({ writesPerWindow: 1, windowMs: 300 });
+    try {
+      await scc.updateFinding({ finding: finding('w1') });
+      await scc.updateFinding({ finding: finding('w2') });
+    } finally {
+      await scc.close();
+    }
+    const codes = emulator.requests('UpdateFinding').map((r) => r.code);
+    expect(codes).toContain(Status.RESOURCE_EXHAUSTED);
+    expect(codes.at(-1)).toBe(Status.OK);
+    expect(emulator.getFinding(`${source}/locations/global/findings/w2`)).toBeDefined();
   });
 
   it('hands any other RESOURCE_EXHAUSTED straight back, and without quotaBackoff a quota refusal too', async () => {
