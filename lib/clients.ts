@@ -16,7 +16,7 @@ import type { v2 as sccV2 } from '@google-cloud/security-center';
 import type { v1 as gkeV1 } from '@google-cloud/container';
 import type { v2 as loggingV2 } from '@google-cloud/logging';
 import type { AppsV1Api, BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { Created, inCreateOrder, untilConnected } from './create-order.js';
+import { Created, firstTriageStarted, inCreateOrder, untilConnected } from './create-order.js';
 import { splitHostPort } from './endpoint.js';
 
 export type SccClient = InstanceType<typeof sccV2.SecurityCenterClient>;
@@ -256,7 +256,12 @@ function kubeSdk(): Promise<KubeSdk> {
   kubeSdkLoaded ??= inCreateOrder('kube', async () => {
     const sdk = await kubeModule();
     let timer: NodeJS.Timeout | undefined;
-    const waited = Promise.race([firstKubeRequestMade, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_KUBE_REQUEST_WAIT_MS)))]).finally(() => clearTimeout(timer));
+    // Nor longer than until every gatherer has started: if GetCluster failed, no node read is coming.
+    const waited = Promise.race([
+      firstKubeRequestMade,
+      firstTriageStarted(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_KUBE_REQUEST_WAIT_MS))),
+    ]).finally(() => clearTimeout(timer));
     // Two more turns: undici connects and writes the request after it is handed over.
     return new Created(sdk, waited.then(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))));
   }).catch((err: unknown) => {

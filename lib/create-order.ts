@@ -61,6 +61,9 @@ export class CreateOrder {
   private wake: (() => void) | null = null;
   private offChainHeld: Promise<void> | null = null;
   private holdUsed = false;
+  private firstTriageStarted!: () => void;
+  /** Resolves when the first hold ends: the first triage has started every gatherer (or the hold timed out). */
+  readonly whenFirstTriageStarted: Promise<void> = new Promise((resolve) => (this.firstTriageStarted = resolve));
 
   constructor(private readonly holdMaxMs = OFF_CHAIN_HOLD_MAX_MS) {}
 
@@ -117,6 +120,7 @@ export class CreateOrder {
       };
     }).then(() => {
       this.offChainHeld = null;
+      this.firstTriageStarted();
       this.wake?.();
     });
     return release;
@@ -147,6 +151,10 @@ export function inCreateOrder<T>(kind: ClientKind, create: () => Promise<T | Cre
 
 export function holdOffChainClients(): () => void {
   return instanceOrder.holdOffChain();
+}
+
+export function firstTriageStarted(): Promise<void> {
+  return instanceOrder.whenFirstTriageStarted;
 }
 
 /** A grpc-js channel, as far as it is read here. */

@@ -17,6 +17,7 @@ import {
   googleAccessTokenProvider,
   type GkeClient,
   type LoggingClient,
+  type QuotaBackoff,
   type SccClient,
 } from './clients.js';
 import { holdOffChainClients } from './create-order.js';
@@ -33,6 +34,12 @@ type Env = Record<string, string | undefined>;
 export interface InstanceOptions {
   logDestination?: DestinationStream;
   now?: () => Date;
+  /**
+   * How SCC quota refusals are waited out in the client: SCC_QUOTA_BACKOFF
+   * for the function. null hands them to the caller, for the CLI, whose
+   * throttle is shared by its workers and reports as it waits.
+   */
+  sccQuotaBackoff?: QuotaBackoff | null;
 }
 
 /** One client per instance, created on first use; a failed creation is retried next time. */
@@ -84,7 +91,8 @@ export function createInstance(env: Env, options: InstanceOptions = {}): Handler
   const config = parseConfig(env);
   const now = options.now ?? (() => new Date());
   // A refusal for SCC's per-minute quota is waited out in the client, not handed to Pub/Sub (SCC_QUOTA_BACKOFF).
-  const scc = lazy(() => createSccClient(config, { quotaBackoff: SCC_QUOTA_BACKOFF }));
+  const quotaBackoff = options.sccQuotaBackoff === undefined ? SCC_QUOTA_BACKOFF : options.sccQuotaBackoff;
+  const scc = lazy(() => createSccClient(config, { quotaBackoff }));
   return {
     config,
     logger: createLogger(config.logLevel, options.logDestination),

@@ -64,6 +64,20 @@ describe('CreateOrder', () => {
     expect(log).toEqual(['create gke', 'create logging', 'create scc', 'create contacts']);
   });
 
+  it('tells when the first triage has started every gatherer: at the release, or at the limit', async () => {
+    const order = new CreateOrder();
+    let started = false;
+    void order.whenFirstTriageStarted.then(() => (started = true));
+    const release = order.holdOffChain();
+    for (let i = 0; i < 5; i++) await turn();
+    expect(started).toBe(false);
+    release();
+    await order.whenFirstTriageStarted;
+    const timedOut = new CreateOrder(20);
+    timedOut.holdOffChain();
+    await expect(timedOut.whenFirstTriageStarted).resolves.toBeUndefined();
+  });
+
   it('holds only for the first triage, and for no longer than its limit', async () => {
     const order = new CreateOrder(30);
     const { make } = recorder(order);

@@ -86,7 +86,7 @@ export async function backfillCommand(args: string[], io: Io): Promise<number> {
   }
 
   // Publishing or dry-running writes nothing to SCC, so no source of our own is needed then.
-  const instance = createInstance(instanceEnv(io.env, { dryRun: dryRun || topic !== null }), { logDestination: stderrDestination(io) });
+  const instance = createInstance(instanceEnv(io.env, { dryRun: dryRun || topic !== null }), { logDestination: stderrDestination(io), sccQuotaBackoff: null });
   const pubsubHost = topic ? pubsubEmulatorHost(io.env) : null;
   let scc: SccClient | null = null;
   let pubsub: PubSubClient | null = null;

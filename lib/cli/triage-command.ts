@@ -60,7 +60,7 @@ export async function triageCommand(args: string[], io: Io): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('triage takes exactly one FINDING_NAME or FILE (- for standard input)');
   const dryRun = values['dry-run'] === true;
-  const instance = createInstance(instanceEnv(io.env, { dryRun }), { logDestination: stderrDestination(io) });
+  const instance = createInstance(instanceEnv(io.env, { dryRun }), { logDestination: stderrDestination(io), sccQuotaBackoff: null });
   // Created only when a name must be looked up; a holder, because the closure assigns it.
   const reader: { client: SccClient | null } = { client: null };
   try {
