@@ -75,7 +75,7 @@ describe('runGatherers', () => {
   });
 
   it('returns at the deadline with the slow gatherer as a gap and the fast ones intact', async () => {
-    const r = await runGatherers([gatherer('a'), gatherer('slow', { delayMs: 10_000 }), gatherer('c', { needs: ['slow'] })], { finding, deps: { log: [] }, deadlineMs: 100 });
+    const r = await runGatherers([gatherer('a'), gatherer('slow', { delayMs: 500 }), gatherer('c', { needs: ['slow'] })], { finding, deps: { log: [] }, deadlineMs: 100 });
     expect(r.sections).toEqual({ a: 'a' });
     expect(r.gaps).toEqual(
       expect.arrayContaining([
@@ -122,7 +122,7 @@ describe('runGatherers', () => {
 
     it('is called when the deadline ends gathering before everything started', async () => {
       let calls = 0;
-      await runGatherers([gatherer('slow', { delayMs: 10_000 }), gatherer('c', { needs: ['slow'] })], {
+      await runGatherers([gatherer('slow', { delayMs: 500 }), gatherer('c', { needs: ['slow'] })], {
         finding,
         deps: { log: [] },
         deadlineMs: 50,
