@@ -38,15 +38,15 @@ interface Pending {
   start: () => Promise<void>;
 }
 
-/** A client and what the next creation waits for (settled either way). */
+/** A client and what the next creation waits for (settled either way). Not named `then`: that would make it look thenable. */
 export class Created<T> {
-  readonly then: Promise<void>;
+  readonly beforeNext: Promise<void>;
 
   constructor(
     readonly client: T,
-    then: Promise<unknown>,
+    beforeNext: Promise<unknown>,
   ) {
-    this.then = then.then(
+    this.beforeNext = beforeNext.then(
       () => undefined,
       () => undefined,
     );
@@ -69,7 +69,7 @@ export class CreateOrder {
 
   /**
    * Runs `create` in its turn. When it resolves with a Created, the next
-   * creation waits for its `then` (settled either way).
+   * creation waits for its `beforeNext` (settled either way).
    */
   run<T>(kind: ClientKind, create: () => Promise<T | Created<T>>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -86,7 +86,7 @@ export class CreateOrder {
           }
           if (result instanceof Created) {
             resolve(result.client as T);
-            await result.then;
+            await result.beforeNext;
           } else {
             resolve(result);
           }

@@ -21,7 +21,7 @@ describe('CreateOrder', () => {
     expect(log).toEqual(['create gke', 'create kube', 'create logging', 'create scc', 'create contacts']);
   });
 
-  it('hands out a Created client at once and starts the next creation only when its `then` settles', async () => {
+  it('hands out a Created client at once and starts the next creation only when its `beforeNext` settles', async () => {
     const { log, make } = recorder(new CreateOrder());
     let connected!: () => void;
     const gke = make('gke', () => new Promise<void>((resolve) => (connected = resolve)));
@@ -34,7 +34,7 @@ describe('CreateOrder', () => {
     expect(log).toEqual(['create gke', 'create kube']);
   });
 
-  it('goes on after a `then` that rejects, and after a creation that fails', async () => {
+  it('goes on after a `beforeNext` that rejects, and after a creation that fails', async () => {
     const order = new CreateOrder();
     const { make } = recorder(order);
     const failing = order.run('gke', async () => {
