@@ -63,6 +63,15 @@ describe('terraform/README.md', () => {
     }
   });
 
+  it('the inputs table gives each default as the module has it', () => {
+    const mismatched = tableRows(section('Inputs'))
+      .map((row) => ({ name: row[0]!, readme: row[3]!, body: mod.variables.get(row[0]!) }))
+      .filter(({ body }) => body && 'default' in body)
+      .map(({ name, readme, body }) => ({ name, readme, module: `\`${JSON.stringify(body!['default'])}\`` }))
+      .filter(({ readme, module }) => readme !== module);
+    expect(mismatched).toEqual([]);
+  });
+
   it('the outputs table lists exactly the module outputs', () => {
     expect(tableRows(section('Outputs')).map((r) => r[0]).sort()).toEqual([...mod.outputs.keys()].sort());
   });
