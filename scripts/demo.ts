@@ -6,78 +6,14 @@
  * pointed at the emulators), delivers the notifications, then prints what ops
  * see in the SCC console: the enrichment findings and the marks on the originals.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { projectRoot, pubsubBody } from '../test/support/fixtures.js';
+import { projectRoot } from '../test/support/fixtures.js';
 import { ownFindings, plainProperties } from '../test/support/scc-scenario.js';
 import { seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../test/support/world.js';
+import { deliver, type Delivered } from './bench/deliver.js';
+import { startFunction, type FunctionProcess } from './bench/function-process.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface FunctionProcess {
-  url: string;
-  child: ChildProcess;
-  outcomes: Array<Record<string, unknown>>;
-}
-
-async function startFunction(env: Record<string, string>): Promise<FunctionProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['node_modules/@google-cloud/functions-framework/build/src/main.js', '--target=triageSocatFinding', '--signature-type=cloudevent', `--port=${port}`], {
-    cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', METADATA_SERVER_DETECTION: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const outcomes: Array<Record<string, unknown>> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      const entry = JSON.parse(line);
-      if (entry.message === 'triage outcome') outcomes.push(entry);
-    } catch {
-      // functions-framework's own start-up lines are plain text.
-    }
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (child.exitCode !== null) throw new Error(`the function exited with ${child.exitCode}: ${stderr.trim()}`);
-    try {
-      await fetch(url, { method: 'GET' });
-      return { url, child, outcomes };
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`the function did not start listening on ${url}: ${stderr.trim()}`);
-}
-
-function deliver(url: string, body: unknown, id: string): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'ce-specversion': '1.0',
-      'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
-      'ce-source': '//pubsub.googleapis.com/projects/sec-tools/topics/scc-socat-findings',
-      'ce-id': id,
-      'ce-time': new Date().toISOString(),
-    },
-    body: JSON.stringify(body),
-  });
-}
 
 function printFinding(finding: Record<string, any>): void {
   const props = plainProperties(finding);
@@ -136,25 +72,27 @@ async function main(): Promise<void> {
     console.log(bold('scc-socat-triage demo') + ' — local emulators, the real function and the real Google client libraries; no network, no credentials.');
     console.log(`emulators: SCC ${world.scc.endpoint}, GKE ${world.gke.endpoint}, Logging ${world.logging.endpoint}, Kubernetes https://${world.kube.access.endpoint}`);
 
-    fn = await startFunction(world.env);
+    // The project's main (dist/), not the bundle: what npm test runs.
+    fn = await startFunction({ root: projectRoot(), env: world.env });
+    await fn.ready;
     console.log(`function triageSocatFinding listening on ${fn.url} (functions-framework, Node ${process.versions.node})`);
 
-    const deliveries: Array<[string, Response]> = [];
+    const deliveries: Array<[string, Delivered]> = [];
     for (const [label, scenario] of scenarios) {
-      deliveries.push([`${label}: notification`, await deliver(fn.url, pubsubBody(scenario.notification, { messageId: `${label}-1` }), `${label}-1`)]);
+      deliveries.push([`${label}: notification`, await deliver(fn.url, scenario.notification, `${label}-1`)]);
     }
     const [firstLabel, first] = scenarios[0]!;
-    deliveries.push([`${firstLabel}: redelivery of the same message`, await deliver(fn.url, pubsubBody(first.notification, { messageId: 'again' }), 'again')]);
+    deliveries.push([`${firstLabel}: redelivery of the same message`, await deliver(fn.url, first.notification, 'again')]);
     // SCC fires the notification again when our marks land: deliver that one too.
     const echoed = structuredClone(first.notification);
     echoed.finding.securityMarks = { name: `${first.findingName}/securityMarks`, marks: world.scc.getMarks(first.findingName) };
-    deliveries.push([`${firstLabel}: notification fired by our own marks`, await deliver(fn.url, pubsubBody(echoed, { messageId: 'echo' }), 'echo')]);
+    deliveries.push([`${firstLabel}: notification fired by our own marks`, await deliver(fn.url, echoed, 'echo')]);
     await sleep(100);
 
     console.log(bold('\n=== Deliveries ==='));
     deliveries.forEach(([label, res], i) => {
-      const o = fn!.outcomes[i] ?? {};
-      console.log(`${label.padEnd(62)} HTTP ${res.status}  ${String(o.outcome).padEnd(8)} ${String(o.durationMs ?? '?').padStart(5)} ms`);
+      const o = fn!.outcomes[i];
+      console.log(`${label.padEnd(62)} HTTP ${res.status}  ${String(o?.outcome).padEnd(8)} ${String(o?.durationMs ?? '?').padStart(5)} ms`);
     });
 
     const own = ownFindings(world.scc);
@@ -171,9 +109,9 @@ async function main(): Promise<void> {
       console.log(bold('\n--- Security marks on the original CTD finding ---'));
       for (const [k, v] of Object.entries(world.scc.getMarks(scenario.findingName) ?? {})) console.log(`${k.padEnd(24)} ${v}`);
     }
-    if (!deliveries.every(([, r]) => r.ok)) throw new Error('a delivery was not acknowledged');
+    if (!deliveries.every(([, r]) => r.status >= 200 && r.status < 300)) throw new Error('a delivery was not acknowledged');
   } finally {
-    fn?.child.kill('SIGTERM');
+    await fn?.stop();
     await world?.stop();
   }
 }

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { cloudEventHandler } from '../lib/wiring.js';
 import { startSccEmulator, type SccEmulator } from './emulators/scc-emulator.js';
-import { notificationFixture, pubsubBody } from './support/fixtures.js';
+import { cloudEventHeaders, notificationFixture, pubsubBody } from './support/fixtures.js';
 import { OWN_SOURCE, ownFindings, seedOriginal, seedSources } from './support/scc-scenario.js';
 
 let emu: SccEmulator;
@@ -51,14 +51,7 @@ const fresh = () => {
 function postCloudEvent(body: unknown, url = base, id = 'evt-1') {
   return fetch(url, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'ce-specversion': '1.0',
-      'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
-      'ce-source': '//pubsub.googleapis.com/projects/sec-tools/topics/scc-socat-findings',
-      'ce-id': id,
-      'ce-time': new Date().toISOString(),
-    },
+    headers: cloudEventHeaders(id),
     body: JSON.stringify(body),
   });
 }

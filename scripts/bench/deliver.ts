@@ -4,7 +4,7 @@
  * within the ack deadline) is redelivered later with exponential backoff,
  * until the attempts run out and the message goes to the dead-letter topic.
  */
-import { pubsubBody } from '../../test/support/fixtures.js';
+import { cloudEventHeaders, pubsubBody } from '../../test/support/fixtures.js';
 import { redeliveryDelayMs } from './model.js';
 
 export interface Delivered {
@@ -17,14 +17,7 @@ export async function deliver(url: string, notification: unknown, messageId: str
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'ce-specversion': '1.0',
-        'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
-        'ce-source': '//pubsub.googleapis.com/projects/sec-tools/topics/scc-socat-findings',
-        'ce-id': messageId,
-        'ce-time': new Date().toISOString(),
-      },
+      headers: cloudEventHeaders(messageId),
       body: JSON.stringify(pubsubBody(notification, { messageId })),
       signal: AbortSignal.timeout(timeoutMs),
     });

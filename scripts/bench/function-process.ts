@@ -1,7 +1,8 @@
 /**
  * The real function in its own process, as Cloud Run runs it:
- * functions-framework's main.js loading the deployed code (the bundle by
- * default), listening on a loopback port. Readiness is the moment
+ * functions-framework's main.js loading the given code (the bundle for the
+ * bench; without `source`, the project's `main`, dist/, for the demo),
+ * listening on a loopback port. Readiness is the moment
  * functions-framework prints "Serving function..." from its listen callback.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -57,11 +58,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export async function startFunction(options: { root: string; source: string; env: Record<string, string>; nodeArgs?: string[] }): Promise<FunctionProcess> {
+export async function startFunction(options: { root: string; source?: string; env: Record<string, string>; nodeArgs?: string[] }): Promise<FunctionProcess> {
   const port = await freePort();
   const main = join(options.root, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main, '--target=triageSocatFinding', '--signature-type=cloudevent', `--port=${port}`, `--source=${options.source}`], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main, '--target=triageSocatFinding', '--signature-type=cloudevent', `--port=${port}`, ...(options.source ? [`--source=${options.source}`] : [])], {
     cwd: options.root,
     // Nothing from the bench's own environment but what a process needs: the function must not find credentials.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', METADATA_SERVER_DETECTION: 'none', ...options.env },

@@ -21,6 +21,18 @@ export function notificationFixture(name: 'socat-v2' | 'socat-v1-zonal' | 'socat
   return loadJson(`test/fixtures/notifications/${name}.json`);
 }
 
+/** The headers of a binary-mode CloudEvent, as Eventarc delivers a Pub/Sub message. */
+export function cloudEventHeaders(id: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'ce-specversion': '1.0',
+    'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
+    'ce-source': '//pubsub.googleapis.com/projects/sec-tools/topics/scc-socat-findings',
+    'ce-id': id,
+    'ce-time': new Date().toISOString(),
+  };
+}
+
 /** A Pub/Sub message body ({message, subscription}) as push and CloudEvent deliveries carry it. */
 export function pubsubBody(notification: unknown, opts: { messageId?: string; publishTime?: string } = {}): Record<string, unknown> {
   return {
