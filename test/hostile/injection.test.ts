@@ -30,7 +30,7 @@ import { enrichmentFinding } from '../../lib/scc/writeback.js';
 import { loadJson, notificationFixture, pubsubBody } from '../support/fixtures.js';
 import { CANARY_PAYLOADS, MAX_COMMAND_BYTES, runWithStandIns } from '../support/recording-shell.js';
 import { OWN_SOURCE } from '../support/scc-scenario.js';
-import { CLUSTER, LOCATION, PROJECT } from '../support/world.js';
+import { auditEntry, CLUSTER, LOCATION, PROJECT } from '../support/world.js';
 import { enrichmentProblems, logLineProblems, markProblems } from './checks.js';
 import { heredocProblems, intendedInvocation, type Intended } from './intended-argv.js';
 import { ANSI_SAMPLES, HANG_GUARD_MS, HangGuard, megabyte, recordFigures, uncleanReason } from './support.js';
@@ -214,19 +214,14 @@ function seedHostileCluster(ns: string, pod: string, values: readonly string[]):
   });
   hw.world.logging.seed([...values.slice(0, 40).map(container), container(megabyte('\x1b[31m$(touch $CANARY_DIR/pwned)\u202e'), 41)]);
   hw.world.logging.seed([
-    {
-      logName: `projects/${PROJECT}/logs/cloudaudit.googleapis.com%2Factivity`,
-      resource: { type: 'k8s_cluster', labels: { project_id: PROJECT, location: LOCATION, cluster_name: CLUSTER } },
-      timestamp: at(-30),
-      severity: 'NOTICE',
-      protoPayload: {
-        serviceName: 'k8s.io',
-        methodName: 'io.k8s.core.v1.pods.exec.create',
-        resourceName: `core/v1/namespaces/${ns}/pods/${pod}/exec?command=sh&command=-c&command=${encodeURIComponent(pick(0))}&container=web`,
-        authenticationInfo: { principalEmail: `${pick(50)}@example.com` },
-        requestMetadata: { callerIp: pick(51), callerSuppliedUserAgent: pick(52) },
-      },
-    },
+    auditEntry(
+      at(-30),
+      'io.k8s.core.v1.pods.exec.create',
+      `core/v1/namespaces/${ns}/pods/${pod}/exec?command=sh&command=-c&command=${encodeURIComponent(pick(0))}&container=web`,
+      `${pick(50)}@example.com`,
+      pick(51),
+      pick(52),
+    ),
   ]);
 }
 

