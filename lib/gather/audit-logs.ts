@@ -20,7 +20,7 @@ const POD_RESOURCE = /^core\/v1\/namespaces\/([^/?]+)\/pods(?:\/([^/?]+))?(?:\/(
 
 const MAX_COMMAND_ARGS = 64;
 
-interface PodTarget {
+export interface PodTarget {
   namespace: string | null;
   pod: string;
 }
@@ -90,6 +90,9 @@ export function extractExecs(decoded: readonly DecodedEntry[], target: PodTarget
     if (!ref || ref.subresource !== 'exec' || !sameTarget(ref, target)) continue;
     const command = execCommand(a, ref);
     execs.push({
+      kind: 'exec',
+      method: a.methodName,
+      container: null,
       time: d.timestamp,
       principal: a.principal,
       callerIp: a.callerIp,
@@ -116,6 +119,11 @@ export function extractPodChanges(decoded: readonly DecodedEntry[], target: PodT
     changes.push({ time: d.timestamp, verb, principal: a.principal });
   }
   return changes;
+}
+
+/** Everything the audit section holds beyond the query's own facts; pure, shared with `analyze --evidence`. */
+export function auditEvidence(decoded: readonly DecodedEntry[], target: PodTarget): Pick<AuditLogSection, 'execs' | 'refused' | 'podChanges'> {
+  return { execs: extractExecs(decoded, target), refused: [], podChanges: extractPodChanges(decoded, target) };
 }
 
 export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
@@ -150,6 +158,6 @@ export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
       linkProject: project.id,
     });
     const target: PodTarget = { namespace, pod };
-    return { ...section, execs: extractExecs(decoded, target), podChanges: extractPodChanges(decoded, target) };
+    return { ...section, ...auditEvidence(decoded, target) };
   },
 };

@@ -8,7 +8,7 @@ import { auditLogs } from './audit-logs.js';
 import { nodeLogs } from './node-logs.js';
 import { podLogs } from './pod-logs.js';
 
-export { auditLogs, extractExecs, extractPodChanges, EXEC_METHOD } from './audit-logs.js';
+export { auditLogs, auditEvidence, extractExecs, extractPodChanges, EXEC_METHOD } from './audit-logs.js';
 export { nodeLogs } from './node-logs.js';
 export { podLogs } from './pod-logs.js';
 export { LOGGING_API, LOGGING_PERMISSIONS, excerptLine, logProject, logWindow, logsExplorerLink, quoteValue } from './log-query.js';

@@ -126,16 +126,45 @@ export interface LogSection {
   link: string;
 }
 
+/**
+ * How a person or program got a process into the pod, as GKE's audit log
+ * names it: pods/exec (`kubectl exec`; logged with verb create over SPDY and
+ * get over WebSocket), pods/attach (`kubectl attach`, `kubectl run -it`) and
+ * pods/ephemeralcontainers (`kubectl debug`).
+ */
+export type PodEntryKind = 'exec' | 'attach' | 'debug';
+
 export interface ExecEvent {
+  kind: PodEntryKind;
+  /** protoPayload.methodName as logged (e.g. io.k8s.core.v1.pods.exec.get). */
+  method: string | null;
   time: string | null;
   principal: string | null;
   callerIp: string | null;
   userAgent: string | null;
-  /** The command, when the audit entry carries it (requestURI command= parameters). */
+  /** The command, when the audit entry carries it (requestURI command= parameters, a debug container's command). */
   command: string[] | null;
+  /** The container the session entered (?container=, or the debug container's target), when logged. */
+  container: string | null;
   namespace: string | null;
   pod: string | null;
   mentionsSocat: boolean;
+}
+
+/** A request into the pod that the API server refused or that failed: who tried, never an explanation. */
+export interface RefusedAttempt {
+  kind: PodEntryKind;
+  method: string | null;
+  time: string | null;
+  principal: string | null;
+  callerIp: string | null;
+  userAgent: string | null;
+  namespace: string | null;
+  pod: string | null;
+  /** protoPayload.status.code (google.rpc.Code; 7 = PERMISSION_DENIED) */
+  statusCode: number | null;
+  /** authorization.k8s.io/decision or status message, when logged. */
+  reason: string | null;
 }
 
 export interface PodChangeEvent {
@@ -146,7 +175,10 @@ export interface PodChangeEvent {
 }
 
 export interface AuditLogSection extends LogSection {
+  /** Sessions into the pod that were allowed and succeeded. */
   execs: ExecEvent[];
+  /** Requests into the pod that were refused or failed. */
+  refused: RefusedAttempt[];
   podChanges: PodChangeEvent[];
 }
 

@@ -6,6 +6,9 @@ const EVENT_TIME = '2026-11-27T10:00:00.500000000Z';
 
 function exec(over: Partial<ExecEvent> = {}): ExecEvent {
   return {
+    kind: 'exec',
+    method: 'io.k8s.core.v1.pods.exec.get',
+    container: null,
     time: '2026-11-27T09:58:00Z',
     principal: 'alice@example.com',
     callerIp: '198.51.100.7',
