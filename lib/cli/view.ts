@@ -239,11 +239,19 @@ function attributionFromReport(r: Obj, gaps: string[]): ShowView['attribution'] 
   if (a) {
     const summary = str(a.explanation, LONG) ?? str(a.kind) ?? null;
     const exec = obj(a.exec);
-    if (summary !== null) return { summary, details: exec ? [execLine(exec)] : [] };
+    const refused = (Array.isArray(a.refused) ? (a.refused as unknown[]) : []).map(obj).filter((e): e is Obj => e !== null);
+    const rejected = (Array.isArray(a.considered) ? (a.considered as unknown[]) : []).map(obj).filter((c): c is Obj => c !== null && c.taken !== true);
+    const details = [
+      ...(exec ? [execLine(exec)] : []),
+      ...rejected.slice(0, 3).map((c) => cleanLine(`${str(obj(c.session)?.principal) ?? '?'} at ${str(obj(c.session)?.time) ?? '?'}: ${str(c.reason, LONG) ?? ''}`, LONG)),
+      ...refused.slice(0, 3).map((e) => `refused: ${execLine(e)}`),
+    ];
+    if (summary !== null) return { summary, details };
   }
   const audit = obj(obj(r.logs)?.audit);
   if (audit && Array.isArray(audit.execs)) {
     const execs = (audit.execs as unknown[]).map(obj).filter((e): e is Obj => e !== null);
+    if (execs.length === 0 && audit.truncated === true) return { summary: 'Unknown: the audit read was incomplete, so finding no session into the pod proves nothing.', details: [] };
     if (execs.length === 0) return { summary: 'No kubectl exec into this pod in the audit logs of the window: nobody interactive to ask.', details: [] };
     const socat = execs.filter((e) => e.mentionsSocat === true);
     return {
@@ -431,7 +439,8 @@ export function viewFromProperties(props: Record<string, unknown>, marks: Record
   const attribution = p('Attribution', LONG) ?? p('Attribution_Explanation', LONG);
   const execs = lines(raw('Logs_Audit_Execs') ?? raw('Audit_Execs'));
   const exec = [p('Exec_Time', 64), p('Exec_Principal'), p('Exec_Caller_IP', 64) && `from ${p('Exec_Caller_IP', 64)}`, p('Exec_User_Agent') && `(${p('Exec_User_Agent')})`, p('Exec_Command', 400)].filter(Boolean).join(' ');
-  if (attribution !== null) view.attribution = { summary: attribution, details: exec ? [exec] : execs.slice(-3) };
+  const weighed = [...lines(raw('Sessions_Considered')).filter((l) => l.includes(': rejected: ')).slice(0, 3), ...lines(raw('Refused_Attempts')).slice(0, 3).map((l) => `refused: ${l}`)];
+  if (attribution !== null) view.attribution = { summary: attribution, details: [...(exec ? [exec] : execs.slice(-3)), ...weighed] };
   else if (execs.length > 0) view.attribution = { summary: `${execs.length} kubectl exec${execs.length === 1 ? '' : 's'} into this pod in the window.`, details: execs.slice(-3) };
   else if (raw('Logs_Audit_Count') !== undefined) view.attribution = { summary: 'No kubectl exec into this pod in the audit logs of the window: nobody interactive to ask.', details: [] };
   else if (view.gaps.some((g) => g.startsWith('auditLogs'))) view.attribution = { summary: 'Unknown: the audit logs were not read (see gaps).', details: [] };

@@ -43,12 +43,15 @@ export function decide(input: DecideInput, options: DecideOptions): Decision {
   const cluster = sections.cluster ?? null;
   const scope = classifyC2(c2, { podCidr: cluster?.podCidr ?? null, servicesCidr: cluster?.servicesCidr ?? null });
   const lineage = buildLineage(finding.processes, finding.socat);
+  const audit = sections.auditLogs ?? null;
   const attribution = attribute({
-    execs: sections.auditLogs?.execs ?? null,
+    audit: audit === null ? null : { execs: audit.execs, refused: audit.refused, truncated: audit.truncated, window: audit.window },
     namespace: finding.workload.namespace,
     pod: finding.workload.pod,
+    container: finding.workload.container,
     eventTime: finding.eventTime,
     windowMinutes: options.attributionWindowMinutes,
+    lineage,
   });
   const verdict = decideVerdict(
     {

@@ -4,7 +4,7 @@
  * attribution), how bad it is (verdict), whom to call (owners), and how it
  * maps to MITRE ATT&CK. All of it is pure: no I/O happens in lib/decide/.
  */
-import type { ExecEvent } from '../gather/sections.js';
+import type { ExecEvent, RefusedAttempt } from '../gather/sections.js';
 
 export type C2Scope =
   | 'loopback'
@@ -40,14 +40,25 @@ export interface Lineage {
 
 export type AttributionKind = 'interactive_exec_by_person' | 'exec_by_service_account' | 'no_exec_found' | 'unknown';
 
+/** A session into the pod that was weighed as the start of socat, and why it was taken or not. */
+export interface ConsideredSession {
+  session: ExecEvent;
+  taken: boolean;
+  reason: string;
+}
+
 export interface Attribution {
   kind: AttributionKind;
-  /** The exec event that best explains socat (closest before the finding, mentioning socat preferred). */
+  /** The session (exec, attach or debug container) taken as the start of socat; null when none can explain it. */
   exec: ExecEvent | null;
-  /** pods/exec events into this pod in the window. */
+  /** Allowed sessions into this pod in the window, before the finding. */
   execCount: number;
   /** One sentence an engineer can read. */
   explanation: string;
+  /** Every session into the pod in the window, latest first: the one taken and those rejected, each with why. */
+  considered: ConsideredSession[];
+  /** Refused requests into the pod in the read window: who tried, never the explanation. */
+  refused: RefusedAttempt[];
 }
 
 export type VerdictLevel = 'likely_malicious' | 'suspicious' | 'likely_benign_admin';

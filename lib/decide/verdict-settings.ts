@@ -162,6 +162,13 @@ export const SIGNALS: readonly SignalDoc[] = [
     rationale: 'The person typed socat visibly under their own name, which ties the shell to a deliberate, attributable action.',
   },
   {
+    id: 'refused_pod_entry',
+    group: 'attribution',
+    defaultWeight: 10,
+    description: 'A kubectl exec, attach or debug request into the pod was refused (RBAC forbid or a failed status) in the audit window.',
+    rationale: 'Someone tried to get into the pod and was not allowed: probing with a stolen or under-privileged identity. Never the explanation of socat.',
+  },
+  {
     id: 'privileged_pod',
     group: 'pod',
     defaultWeight: 15,

@@ -207,6 +207,16 @@ export function decideVerdict(input: VerdictInput, settings: VerdictSettings): V
     }
   }
 
+  if (a.refused.length > 0) {
+    const r = a.refused[0]!;
+    const more = a.refused.length > 1 ? ` (and ${a.refused.length - 1} more)` : '';
+    fire(
+      'refused_pod_entry',
+      `${a.refused.length} refused request(s) into the pod: ${r.principal ?? '(no principal)'} tried ${r.method ?? r.kind} at ${r.time ?? '?'} from ${r.callerIp ?? 'an unknown IP'}` +
+        `${r.statusCode === null ? '' : ` (status ${r.statusCode}${r.reason ? `: ${r.reason}` : ''})`}${more}`,
+    );
+  }
+
   // What the shell can reach.
   if (input.pod === null) {
     miss('pod', `the pod spec was ${notGathered('pod')}`);

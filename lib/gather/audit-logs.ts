@@ -10,11 +10,27 @@
 import { redactArgv } from '../redact.js';
 import type { GatherDeps } from './deps.js';
 import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, quoteValue, restriction, type AuditRecord, type DecodedEntry } from './log-query.js';
-import type { AuditLogSection, ExecEvent, GatheredSections, PodChangeEvent } from './sections.js';
+import type { AuditLogSection, ExecEvent, GatheredSections, PodChangeEvent, PodEntryKind, RefusedAttempt } from './sections.js';
 import type { Gatherer } from './types.js';
 
+/** The method the SPDY exec logs (kubectl < 1.30); kept for callers and seeds that name it. */
 export const EXEC_METHOD = 'io.k8s.core.v1.pods.exec.create';
-const POD_CHANGE_METHOD = /^io\.k8s\.core\.v1\.pods\.(create|patch|update|delete)$/;
+/**
+ * Every way into a pod, as GKE names the request: pods/exec and pods/attach
+ * are logged with verb create over SPDY and get over WebSocket (kubectl 1.30
+ * switched: kubernetes/kubernetes PR 116778; sapcc/kubernikus PR 996 changed
+ * its audit policy for the same reason), pods/ephemeralcontainers with patch
+ * (kubectl debug) or update. Method names are compared without case: the
+ * verb's case is the API server's, not ours to assume.
+ */
+export const POD_ENTRY_METHOD = /^io\.k8s\.core\.v1\.pods\.(exec|attach|ephemeralcontainers)\.(create|get|patch|update)$/i;
+const ENTRY_KIND: Record<string, PodEntryKind> = { exec: 'exec', attach: 'attach', ephemeralcontainers: 'debug' };
+const ENTRY_VERBS: Record<PodEntryKind, ReadonlySet<string>> = {
+  exec: new Set(['create', 'get']),
+  attach: new Set(['create', 'get']),
+  debug: new Set(['patch', 'update']),
+};
+const POD_CHANGE_METHOD = /^io\.k8s\.core\.v1\.pods\.(create|patch|update|delete)$/i;
 // core/v1/namespaces/NS/pods/POD[/exec][?query]; a create may name only the collection (generateName).
 const POD_RESOURCE = /^core\/v1\/namespaces\/([^/?]+)\/pods(?:\/([^/?]+))?(?:\/([^/?]+))?(?:\?(.*))?$/;
 
@@ -35,11 +51,18 @@ interface PodRef {
 function parsePodResource(resourceName: string | null): PodRef | null {
   const m = resourceName ? POD_RESOURCE.exec(resourceName) : null;
   if (!m) return null;
-  return { namespace: m[1] as string, pod: m[2] ?? null, subresource: m[3] ?? null, query: m[4] ?? null };
+  return { namespace: m[1] as string, pod: m[2] ?? null, subresource: m[3]?.toLowerCase() ?? null, query: m[4] ?? null };
 }
 
 function sameTarget(ref: { namespace: string; pod: string | null }, target: PodTarget): boolean {
   return ref.pod === target.pod && (target.namespace === null || ref.namespace === target.namespace);
+}
+
+type Json = AuditRecord['request'] extends Record<string, infer V> | null ? V : never;
+type JsonObject = Record<string, Json>;
+
+function objectOf(v: unknown): JsonObject | null {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : null;
 }
 
 function stringsOf(v: unknown): string[] | null {
@@ -48,29 +71,127 @@ function stringsOf(v: unknown): string[] | null {
   return null;
 }
 
-function commandFromUri(uri: unknown): string[] | null {
+function queryParams(uri: unknown): URLSearchParams | null {
   if (typeof uri !== 'string') return null;
   const q = uri.indexOf('?');
-  if (q < 0) return null;
-  const args = new URLSearchParams(uri.slice(q + 1)).getAll('command');
-  return args.length > 0 ? args : null;
+  return q < 0 ? null : new URLSearchParams(uri.slice(q + 1));
+}
+
+/** The request URIs an entry may keep: the Request-level body's, the metadata's, and the resource name's own query. */
+function uris(a: AuditRecord, ref: PodRef): string[] {
+  const found = [a.request?.requestURI, a.request?.requestUri, a.metadata?.requestURI].filter((u): u is string => typeof u === 'string');
+  return ref.query !== null ? [...found, `?${ref.query}`] : found;
+}
+
+function fromUris(a: AuditRecord, ref: PodRef, param: string): string[] | null {
+  for (const uri of uris(a, ref)) {
+    const values = queryParams(uri)?.getAll(param) ?? [];
+    if (values.length > 0) return values;
+  }
+  return null;
+}
+
+/** The debug container the request adds: the last of spec.ephemeralContainers (a patch or an update sends them all). */
+function ephemeralContainer(a: AuditRecord): JsonObject | null {
+  for (const body of [a.request, a.response]) {
+    const b = objectOf(body);
+    const list = objectOf(b?.spec)?.ephemeralContainers ?? b?.ephemeralContainers;
+    if (Array.isArray(list) && list.length > 0) return objectOf(list[list.length - 1]);
+  }
+  return null;
 }
 
 /**
- * The exec'd command, when the entry carries it: GKE's default audit policy
- * logs pods/exec at Metadata level, so usually it does not. A Request-level
- * entry has the PodExecOptions (command[]) in protoPayload.request; some
- * pipelines keep the Kubernetes requestURI with its command= parameters.
+ * The command and the container, when the entry carries them: GKE's audit
+ * policy logs pods/exec at Metadata level, so usually it does not. A
+ * Request-level entry has PodExecOptions (command[], container) in
+ * protoPayload.request; some pipelines keep the requestURI with its
+ * command= and container= parameters; a debug container's body names its
+ * command and name.
  */
-function execCommand(a: AuditRecord, ref: PodRef): string[] | null {
-  const found =
-    stringsOf(a.request?.command) ??
-    commandFromUri(a.request?.requestURI) ??
-    commandFromUri(a.request?.requestUri) ??
-    commandFromUri(a.metadata?.requestURI) ??
-    (ref.query !== null ? commandFromUri(`?${ref.query}`) : null);
-  // Commands can carry credentials (curl -H Authorization..., mysql --password VALUE as two arguments).
-  return found ? redactArgv(found.slice(0, MAX_COMMAND_ARGS)) : null;
+function sessionDetails(a: AuditRecord, ref: PodRef, kind: PodEntryKind): { command: string[] | null; container: string | null } {
+  // GKE's own entries carry neither the command nor the container here (the resourceName has no query: sysdiglabs/stackdriver-webhook-bridge PR 12).
+  if (kind === 'debug') {
+    const c = ephemeralContainer(a);
+    const command = [...(stringsOf(c?.command) ?? []), ...(stringsOf(c?.args) ?? [])];
+    return { command: command.length > 0 ? command : null, container: typeof c?.name === 'string' ? c.name : null };
+  }
+  const command = stringsOf(a.request?.command) ?? fromUris(a, ref, 'command');
+  const container = (typeof a.request?.container === 'string' ? a.request.container : null) ?? fromUris(a, ref, 'container')?.[0] ?? null;
+  return { command, container };
+}
+
+const DECISION = 'authorization.k8s.io/decision';
+const REASON = 'authorization.k8s.io/reason';
+const COMMAND_LABEL = 'command.gke.io/command';
+
+/** A label GKE writes on the LogEntry, or (as other audit pipelines keep it) in protoPayload.metadata. */
+function annotation(d: DecodedEntry, key: string): string | null {
+  const v = d.labels[key] ?? d.audit?.metadata?.[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/**
+ * Allowed and succeeded: no failing status, no forbid decision, no
+ * authorizationInfo that says granted: false. GKE writes a refusal as
+ * protoPayload.status {code: 7, message: "Forbidden"} with the authorizer's
+ * decision in the LogEntry's labels ("authorization.k8s.io/decision":
+ * "forbid"); proto3 drops granted: false, so its absence proves nothing
+ * (docs/attribution-research.md, test/fixtures/gke-audit/exec-refused.json).
+ */
+function refusal(d: DecodedEntry, a: AuditRecord): { statusCode: number | null; reason: string | null } | null {
+  const decision = annotation(d, DECISION)?.toLowerCase() ?? null;
+  const failed = a.statusCode !== null && a.statusCode !== 0;
+  if (!failed && decision !== 'forbid' && a.granted !== false) return null;
+  const reason = annotation(d, REASON) ?? a.statusMessage ?? (decision === 'forbid' ? 'forbid' : null);
+  return { statusCode: a.statusCode, reason };
+}
+
+/**
+ * GKE keeps an exec's command in the LogEntry label command.gke.io/command
+ * as one string (elastic/detection-rules PR 6456 matches on it); how it joins
+ * argv is not documented, so it is split on blanks: good enough to tell
+ * whether it mentions socat or starts a shell, never shown as exact argv.
+ */
+function labelCommand(d: DecodedEntry): string[] | null {
+  const text = annotation(d, COMMAND_LABEL);
+  const words = text?.split(/\s+/).filter((w) => w !== '') ?? [];
+  return words.length > 0 ? words : null;
+}
+
+export interface PodEntries {
+  execs: ExecEvent[];
+  refused: RefusedAttempt[];
+}
+
+export function extractPodEntries(decoded: readonly DecodedEntry[], target: PodTarget): PodEntries {
+  const out: PodEntries = { execs: [], refused: [] };
+  for (const d of decoded) {
+    const a = d.audit;
+    const m = a?.methodName ? POD_ENTRY_METHOD.exec(a.methodName) : null;
+    if (!a || !m) continue;
+    const kind = ENTRY_KIND[(m[1] as string).toLowerCase()] as PodEntryKind;
+    if (!ENTRY_VERBS[kind].has((m[2] as string).toLowerCase())) continue;
+    const ref = parsePodResource(a.resourceName);
+    if (!ref || ref.subresource !== (m[1] as string).toLowerCase() || !sameTarget(ref, target)) continue;
+    const base = { kind, method: a.methodName, time: d.timestamp, principal: a.principal, callerIp: a.callerIp, userAgent: a.userAgent, namespace: ref.namespace, pod: ref.pod };
+    const refused = refusal(d, a);
+    if (refused !== null) {
+      out.refused.push({ ...base, ...refused });
+      continue;
+    }
+    const details = sessionDetails(a, ref, kind);
+    details.command ??= labelCommand(d);
+    // Commands can carry credentials (curl -H Authorization..., mysql --password VALUE as two arguments).
+    const command = details.command === null ? null : redactArgv(details.command.slice(0, MAX_COMMAND_ARGS));
+    out.execs.push({ ...base, command, container: details.container, mentionsSocat: command !== null && command.some((arg) => /socat/i.test(arg)) });
+  }
+  return out;
+}
+
+/** Allowed sessions only; see extractPodEntries for the refused ones. */
+export function extractExecs(decoded: readonly DecodedEntry[], target: PodTarget): ExecEvent[] {
+  return extractPodEntries(decoded, target).execs;
 }
 
 function createdPodName(a: AuditRecord): string | null {
@@ -81,36 +202,11 @@ function createdPodName(a: AuditRecord): string | null {
   return null;
 }
 
-export function extractExecs(decoded: readonly DecodedEntry[], target: PodTarget): ExecEvent[] {
-  const execs: ExecEvent[] = [];
-  for (const d of decoded) {
-    const a = d.audit;
-    if (!a || a.methodName !== EXEC_METHOD) continue;
-    const ref = parsePodResource(a.resourceName);
-    if (!ref || ref.subresource !== 'exec' || !sameTarget(ref, target)) continue;
-    const command = execCommand(a, ref);
-    execs.push({
-      kind: 'exec',
-      method: a.methodName,
-      container: null,
-      time: d.timestamp,
-      principal: a.principal,
-      callerIp: a.callerIp,
-      userAgent: a.userAgent,
-      command,
-      namespace: ref.namespace,
-      pod: ref.pod,
-      mentionsSocat: command !== null && command.some((arg) => /socat/i.test(arg)),
-    });
-  }
-  return execs;
-}
-
 export function extractPodChanges(decoded: readonly DecodedEntry[], target: PodTarget): PodChangeEvent[] {
   const changes: PodChangeEvent[] = [];
   for (const d of decoded) {
     const a = d.audit;
-    const verb = a?.methodName ? POD_CHANGE_METHOD.exec(a.methodName)?.[1] : undefined;
+    const verb = a?.methodName ? POD_CHANGE_METHOD.exec(a.methodName)?.[1]?.toLowerCase() : undefined;
     if (!a || !verb) continue;
     const ref = parsePodResource(a.resourceName);
     if (!ref || ref.subresource !== null) continue;
@@ -123,7 +219,7 @@ export function extractPodChanges(decoded: readonly DecodedEntry[], target: PodT
 
 /** Everything the audit section holds beyond the query's own facts; pure, shared with `analyze --evidence`. */
 export function auditEvidence(decoded: readonly DecodedEntry[], target: PodTarget): Pick<AuditLogSection, 'execs' | 'refused' | 'podChanges'> {
-  return { execs: extractExecs(decoded, target), refused: [], podChanges: extractPodChanges(decoded, target) };
+  return { ...extractPodEntries(decoded, target), podChanges: extractPodChanges(decoded, target) };
 }
 
 export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {

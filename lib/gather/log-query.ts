@@ -200,6 +200,9 @@ export interface AuditRecord {
   callerIp: string | null;
   userAgent: string | null;
   statusCode: number | null;
+  statusMessage: string | null;
+  /** false when any authorizationInfo[] entry says granted: false; null when none says either way. */
+  granted: boolean | null;
   request: Record<string, Json> | null;
   response: Record<string, Json> | null;
   metadata: Record<string, Json> | null;
@@ -211,6 +214,8 @@ export interface DecodedEntry {
   /** Raw, untrusted text of the entry (before redaction and cleaning). */
   text: string;
   audit: AuditRecord | null;
+  /** LogEntry.labels: GKE puts the authorizer's decision and an exec's command here (test/fixtures/gke-audit/SOURCES.md). */
+  labels: Record<string, string>;
 }
 
 const AUDIT_LOG_TYPE = 'google.cloud.audit.AuditLog';
@@ -232,6 +237,7 @@ const AUDIT_DESCRIPTOR = {
                   resourceName: { type: 'string', id: 11 },
                   status: { type: 'google.rpc.Status', id: 2 },
                   authenticationInfo: { type: 'AuthenticationInfo', id: 3 },
+                  authorizationInfo: { rule: 'repeated', type: 'AuthorizationInfo', id: 9 },
                   requestMetadata: { type: 'RequestMetadata', id: 4 },
                   request: { type: 'google.protobuf.Struct', id: 16 },
                   response: { type: 'google.protobuf.Struct', id: 17 },
@@ -239,6 +245,7 @@ const AUDIT_DESCRIPTOR = {
                 },
               },
               AuthenticationInfo: { fields: { principalEmail: { type: 'string', id: 1 }, principalSubject: { type: 'string', id: 8 } } },
+              AuthorizationInfo: { fields: { resource: { type: 'string', id: 1 }, permission: { type: 'string', id: 2 }, granted: { type: 'bool', id: 3 } } },
               RequestMetadata: { fields: { callerIp: { type: 'string', id: 1 }, callerSuppliedUserAgent: { type: 'string', id: 2 } } },
             },
           },
@@ -307,6 +314,13 @@ interface AnyLike {
   [key: string]: unknown;
 }
 
+function grantedOf(info: unknown): boolean | null {
+  if (!Array.isArray(info)) return null;
+  const flags = info.map((i) => (i && typeof i === 'object' ? (i as { granted?: unknown }).granted : undefined)).filter((g): g is boolean => typeof g === 'boolean');
+  if (flags.includes(false)) return false;
+  return flags.length > 0 ? true : null;
+}
+
 async function decodeAudit(payload: AnyLike): Promise<AuditRecord | null> {
   // Over gRPC the payload is a google.protobuf.Any; protobufjs names its type
   // field type_url regardless of keepCase. A JSON transport would instead
@@ -335,6 +349,8 @@ async function decodeAudit(payload: AnyLike): Promise<AuditRecord | null> {
     callerIp: str(o.requestMetadata?.callerIp),
     userAgent: str(o.requestMetadata?.callerSuppliedUserAgent),
     statusCode: typeof o.status?.code === 'number' ? o.status.code : null,
+    statusMessage: str(o.status?.message),
+    granted: grantedOf(o.authorizationInfo),
     request: asObject(o.request),
     response: asObject(o.response),
     metadata: asObject(o.metadata),
@@ -376,8 +392,13 @@ function payloadKind(e: LogEntry): 'textPayload' | 'jsonPayload' | 'protoPayload
   return null;
 }
 
+function labelsOf(labels: unknown): Record<string, string> {
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) return {};
+  return Object.fromEntries(Object.entries(labels).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+}
+
 export async function decodeEntry(e: LogEntry): Promise<DecodedEntry> {
-  const out: DecodedEntry = { timestamp: timestampText(e.timestamp), severity: severityText(e.severity), text: '', audit: null };
+  const out: DecodedEntry = { timestamp: timestampText(e.timestamp), severity: severityText(e.severity), text: '', audit: null, labels: labelsOf(e.labels) };
   switch (payloadKind(e)) {
     case 'textPayload':
       out.text = e.textPayload ?? '';

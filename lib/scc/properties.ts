@@ -103,6 +103,14 @@ export function reportProperties(r: TriagedReport): Properties {
     out.put('C7_Exec_Command', exec.command === null ? null : JSON.stringify(exec.command));
   }
   out.put('C8_Lineage', r.lineage.summary || null);
+  out.lines(
+    'C9_Refused_Attempts',
+    r.attribution.refused.map((x) => `${x.time ?? '?'} ${x.principal ?? '?'} from ${x.callerIp ?? '?'} (${x.userAgent ?? '?'}): ${x.method ?? x.kind} refused${x.statusCode === null ? '' : ` with status ${x.statusCode}`}${x.reason ? ` (${x.reason})` : ''}`),
+  );
+  out.lines(
+    'C10_Sessions_Considered',
+    r.attribution.considered.map((c) => `${c.session.time ?? '?'} ${c.session.kind} by ${c.session.principal ?? '?'}: ${c.reason}`),
+  );
 
   // D — other findings.
   const rf = r.relatedFindings;

