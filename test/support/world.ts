@@ -175,19 +175,31 @@ function containerLog(ns: string, podName: string, container: string, time: stri
   };
 }
 
-/** A Kubernetes admin-activity audit entry of the world's cluster, as GKE writes it. */
-export function auditEntry(time: string, methodName: string, resourceName: string, principal: string, callerIp: string, userAgent: string, request?: Record<string, unknown>): SeedLogEntry {
+/**
+ * A Kubernetes admin-activity audit entry of the world's cluster, as GKE
+ * writes it (test/fixtures/gke-audit/SOURCES.md): the authorizer's decision
+ * and an exec's command are LogEntry labels, the resourceName carries no
+ * query, a success has an empty status and authorizationInfo granted: true.
+ */
+export function auditEntry(time: string, methodName: string, resourceName: string, principal: string, callerIp: string, userAgent: string, request?: Record<string, unknown>, command?: string): SeedLogEntry {
   return {
     logName: `projects/${PROJECT}/logs/cloudaudit.googleapis.com%2Factivity`,
     resource: { type: 'k8s_cluster', labels: { project_id: PROJECT, location: LOCATION, cluster_name: CLUSTER } },
     timestamp: time,
     severity: 'NOTICE',
+    labels: {
+      'authorization.k8s.io/decision': 'allow',
+      'authorization.k8s.io/reason': '',
+      ...(command === undefined ? {} : { 'command.gke.io/command': command }),
+    },
     protoPayload: {
       serviceName: 'k8s.io',
       methodName,
       resourceName,
       authenticationInfo: { principalEmail: principal },
+      authorizationInfo: [{ granted: true, permission: methodName, resource: resourceName }],
       requestMetadata: { callerIp, callerSuppliedUserAgent: userAgent },
+      status: {},
       ...(request ? { request } : {}),
     },
   };
@@ -244,7 +256,8 @@ export function seedAdmin(world: World, eventTime: Date): Scenario {
   world.logging.seed([
     containerLog('payments', 'ledger-6f8b9c7d5-p4k2m', 'ledger', at(t, -400), 'ledger reconciliation run 4411 finished in 812ms'),
     containerLog('payments', 'ledger-6f8b9c7d5-p4k2m', 'ledger', at(t, -90), 'db pool: connection to postgres://ledger:hunter2-not-real@10.20.4.17:5432/ledger timed out'),
-    auditEntry(at(t, -45), 'io.k8s.core.v1.pods.exec.create', `${execResource}?command=socat&command=TCP%3A10.128.0.15%3A9001&command=EXEC%3A%2Fbin%2Fbash%2Cpty%2Cstderr&container=ledger&stdin=true&stdout=true&tty=true`, ADMIN_PRINCIPAL, '198.51.100.23', 'kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0'),
+    // kubectl 1.33 streams exec over WebSocket: GKE logs it as pods.exec.get (kubernetes/kubernetes PR 116778).
+    auditEntry(at(t, -45), 'io.k8s.core.v1.pods.exec.get', execResource, ADMIN_PRINCIPAL, '198.51.100.23', 'kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0', undefined, 'socat TCP:10.128.0.15:9001 EXEC:/bin/bash,pty,stderr'),
     nodeLog('4820981273410988812', at(t, -10), 'systemd[1]: Started cri-containerd-5f1c.scope.'),
   ]);
   return { notification, findingName: notification.finding.name };
