@@ -1,8 +1,10 @@
 /**
  * The playbook's Step 5 commands ("Investigate the running container"), ready
- * to paste into Cloud Shell. Every value comes from the finding and is
- * attacker-influenced: it is shell-quoted, never rewritten. A command that
- * cannot address exactly what the finding names is null, never approximate.
+ * to paste into Cloud Shell or any POSIX shell (see lib/shell/quote.ts for
+ * which). Every value comes from the finding and is attacker-influenced: it is
+ * shell-quoted, never rewritten. A command that cannot address exactly what
+ * the finding names, or that would have to hide a control or invisible
+ * character of it, is null, never approximate.
  *
  * How kubectl and gcloud parse the forms used here was checked against the
  * real binaries (kubectl v1.32 against a fake API server logging request
@@ -26,7 +28,7 @@
  * or garbled finding.
  */
 import type { SocatFinding } from '../finding/types.js';
-import { isArgvRepresentable, shellJoin } from '../shell/quote.js';
+import { isShellWritable, shellJoin } from '../shell/quote.js';
 import type { Commands } from './types.js';
 
 /**
@@ -43,10 +45,14 @@ export const MAX_COMMAND_VALUE_CHARS = 4096;
 const LOCAL_FILE_PREFIX = './socat-evidence-';
 const MAX_LOCAL_BASENAME_CHARS = 64;
 
-/** A value the command may carry: present, non-empty, within the cap, and passable in argv unchanged (no NUL, no lone surrogate). */
-/** A value a command can pass to a program exactly (shared with the runbook). */
+/**
+ * A value a command can carry (shared with the runbook): present, non-empty,
+ * within the cap, and writable exactly and visibly in every supported shell
+ * (no control, bidi, zero-width or other invisible character, no lone
+ * surrogate).
+ */
 export function usable(value: string | null | undefined): value is string {
-  return value != null && value !== '' && value.length <= MAX_COMMAND_VALUE_CHARS && isArgvRepresentable(value);
+  return value != null && value !== '' && value.length <= MAX_COMMAND_VALUE_CHARS && isShellWritable(value);
 }
 
 const UNUSABLE = Symbol('unusable');

@@ -23,7 +23,7 @@
 import ipaddr from 'ipaddr.js';
 import type { SocatFinding } from '../finding/types.js';
 import type { OwnerRef, PodSection } from '../gather/sections.js';
-import { isArgvRepresentable, shellJoin } from '../shell/quote.js';
+import { isShellWritable, shellJoin } from '../shell/quote.js';
 import { buildCommands, usable } from './commands.js';
 import { c2EgressPolicy, denyAllEgressPolicy, isDisplaySafeYaml, singleAddressCidr, type BuiltPolicy, type SingleAddress } from './network-policy.js';
 import type { C2Endpoint } from './types.js';
@@ -104,6 +104,13 @@ export const PER_JOB_LABEL_KEYS: ReadonlySet<string> = new Set([
 
 type Built = { command: string; note: string } | { command: null; note: string };
 
+/**
+ * Why a value can be in a finding yet not in a command: one of these hides
+ * what the command does, raw or escaped, in one of the shells it is for
+ * (lib/shell/quote.ts).
+ */
+const UNWRITABLE = 'control or invisible characters, which no command can show exactly in every shell';
+
 function refused(note: string): Built {
   return { command: null, note };
 }
@@ -144,7 +151,7 @@ export function buildRunbook(input: RunbookInput): Runbook {
 function getCredentials(f: SocatFinding, command: string | null): Built {
   if (command !== null) return { command, note: 'Run first: every kubectl command below uses the context this sets.' };
   if (f.cluster === null) return refused('The finding does not name a GKE cluster.');
-  return refused('The cluster name, location or project cannot be passed to gcloud exactly (empty, too long, starting with "-", or characters no argument can carry).');
+  return refused(`The cluster name, location or project cannot be passed to gcloud exactly (empty, too long, starting with "-", or ${UNWRITABLE}).`);
 }
 
 function copyBinary(command: string | null): Built {
@@ -152,7 +159,7 @@ function copyBinary(command: string | null): Built {
     return { command, note: 'Keeps the binary socat ran as evidence before the container goes away; kubectl cp needs tar in the container.' };
   }
   return refused(
-    'The binary path, namespace, pod or container is missing or cannot be written exactly for kubectl cp (a relative path, a trailing "/" or "\\", or ":" or "/" in the pod name).',
+    `The binary path, namespace, pod or container is missing or cannot be written exactly for kubectl cp (a relative path, a trailing "/" or "\\", ":" or "/" in the pod name, or ${UNWRITABLE}).`,
   );
 }
 
@@ -160,7 +167,7 @@ function exec(command: string | null): Built {
   if (command !== null) {
     return { command, note: 'Needs /bin/sh in the image (use debug otherwise); the attacker may still be in this container and see what you run.' };
   }
-  return refused('The namespace, pod or container is missing or cannot be written exactly for kubectl exec ("/" in the pod or namespace name).');
+  return refused(`The namespace, pod or container is missing or cannot be written exactly for kubectl exec ("/" in the pod or namespace name, or ${UNWRITABLE}).`);
 }
 
 /** The finding's container; else the pod's only container; null when neither tells which one. */
@@ -176,10 +183,10 @@ function targetContainer(f: SocatFinding, pod: PodSection | null): string | null
 
 function debug(f: SocatFinding, pod: PodSection | null): Built {
   const { namespace, pod: podName } = f.workload;
-  if (!usable(namespace) || !usable(podName)) return refused('The namespace or pod is missing or cannot be passed exactly.');
+  if (!usable(namespace) || !usable(podName)) return refused(`The namespace or pod is missing or cannot be passed exactly (too long, or ${UNWRITABLE}).`);
   if (namespace.includes('/') || podName.includes('/')) return refused('kubectl cannot address a pod or namespace whose name contains "/".');
   const container = targetContainer(f, pod);
-  if (container === 'unusable') return refused('The container name cannot be passed exactly.');
+  if (container === 'unusable') return refused(`The container name cannot be passed exactly (too long, or ${UNWRITABLE}).`);
   if (container === null) return refused('The finding does not name the container and the pod does not have exactly one, and --target needs it to share its processes.');
   const podOperand = podName.startsWith('-') ? `pod/${podName}` : podName;
   return {
@@ -285,13 +292,14 @@ export function heredocTerminator(text: string): string | null {
 
 /**
  * `kubectl apply -f -` fed by a quoted here-document: with the delimiter
- * quoted, bash expands nothing in the body — no parameters, commands or
- * backslashes, and (checked with bash 5.2) no history expansion when pasted
+ * quoted, no shell expands anything in the body (POSIX.1-2017 XCU 2.7.4) —
+ * no parameters, commands or backslashes, and (checked with bash 5.2 and zsh
+ * 5.9 in test/shell/four-shells.test.ts) no history expansion when pasted
  * into an interactive shell. Null for text that does not end in a newline or
  * would show hidden characters raw.
  */
 export function kubectlApplyHeredoc(yaml: string): string | null {
-  if (!yaml.endsWith('\n') || !isDisplaySafeYaml(yaml) || !isArgvRepresentable(yaml)) return null;
+  if (!yaml.endsWith('\n') || !isDisplaySafeYaml(yaml) || !yaml.split('\n').every(isShellWritable)) return null;
   const eof = heredocTerminator(yaml);
   if (eof === null) return null;
   return `${shellJoin(['kubectl', 'apply', '-f', '-'])} <<'${eof}'\n${yaml}${eof}`;

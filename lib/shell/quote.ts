@@ -1,106 +1,122 @@
 /**
- * Quoting for commands that a person copies out of a report into bash (Cloud
- * Shell) and that tests run with bash. Every value is attacker-influenced, so
- * the contract is: bash turns `shellQuote(v)` back into exactly `v` (as the
- * UTF-8 bytes Node would pass in argv), and the quoted text contains no raw
- * control, bidi or invisible character that could hide what a reader is about
- * to run.
+ * Quoting for commands that a person copies out of a report into a shell, or
+ * that a script hands to one: bash (Cloud Shell), zsh (macOS's default), dash
+ * (Debian's and Ubuntu's /bin/sh, which `child_process.exec` and Python's
+ * `subprocess(shell=True)` run) and busybox sh (Alpine, debug images). Every
+ * value is attacker-influenced, so the contract is: each of those shells turns
+ * `shellQuote(v)` back into exactly `v` (as the UTF-8 bytes Node would pass in
+ * argv), and the quoted text shows every character a reader is about to run.
  *
- * Hand-written rather than `shell-quote` (which is installed): shell-quote has
- * no ANSI-C quoting, so a newline, an ESC sequence or a U+202E in a value
- * would appear raw in the command shown to a person — a terminal would act on
- * it or a bidi override would reorder what the reader sees.
+ * Only two forms, both read the same way by every POSIX shell (POSIX.1-2017
+ * XCU 2.2.2: inside single quotes every character is literal; 2.2.1: a
+ * backslash quotes the next character):
+ *  - a bare word of characters no shell gives a meaning to;
+ *  - '…', with each ' written as '\''.
+ * bash's ANSI-C `$'…'` is not POSIX and dash reads `$'\x41'` as `$` and the
+ * literal text (so a quote in the escaped text ends the word and what
+ * follows runs). Without it there is no way to write a control, bidi or
+ * zero-width character both exactly and visibly: raw inside '…' it is exact
+ * but hidden (a newline ends the line being pasted, U+202E reorders the
+ * line, U+200B shows nothing). Such a value is not writable; callers check
+ * isShellWritable and refuse the command with a note instead.
  *
- * Every rule below is checked against real bash in test/shell/quote.test.ts.
+ * Hand-written rather than `shell-quote` (which is installed): shell-quote
+ * writes such characters raw, and leaves `=` at the start of a word bare.
+ *
+ * Every rule below is checked in all four shells, and in interactive bash and
+ * zsh with history expansion and the extra glob and `=` options, by
+ * test/shell/quote.test.ts and test/shell/four-shells.test.ts.
  */
 
 /**
- * Bytes bash never treats specially inside a word, in any position of an
- * argument. '-' is included on purpose: a leading '-' means nothing to bash,
- * and quoting would not stop the called program from reading it as a flag —
- * flag injection is handled where commands are built (lib/report/commands.ts).
+ * Characters no shell gives a meaning to in any position of an argument
+ * (after the command word). Left out on purpose: `~` (tilde expansion), `!`
+ * (history expansion in interactive bash and zsh), `^` and `#` (zsh
+ * extendedglob operators; `#` also starts a comment), `*?[]{}()` (globs,
+ * brace and ksh-style pattern lists), and all whitespace and shell syntax.
+ * '-' is included: a leading '-' means nothing to a shell, and quoting would
+ * not stop the called program from reading it as a flag (flag injection is
+ * handled where commands are built, lib/report/commands.ts).
  */
 const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /**
- * Characters that must never appear raw in a printed command: C0 and C1
- * controls and DEL (\p{Cc}); format characters (\p{Cf}) — which include every
- * bidi control the brief names (U+061C, U+200E/F, U+202A–E, U+2066–9), the
- * zero-width characters U+200B–D, U+2060, U+FEFF, the soft hyphen and tag
- * characters; and the line/paragraph separators U+2028/U+2029, which some
- * viewers render as line breaks.
+ * zsh replaces a word starting with an unquoted `=` by the path of the
+ * command it names (EQUALS, on by default: `=kubectl` → /usr/bin/kubectl),
+ * and with MAGIC_EQUAL_SUBST also `=cmd` right after an `=` or `:` of an
+ * argument shaped like NAME=VALUE (`--namespace==kubectl`,
+ * `--target=a:=kubectl`). zshoptions(1), EQUALS and MAGIC_EQUAL_SUBST.
  */
-const NEEDS_ANSI_C = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ZSH_EQUALS = /(?:^|[=:])=/;
 
 /**
- * The string a process can actually receive for `value`: argv entries are C
- * strings, so NUL cannot exist in them (Node's spawn even throws on it) —
- * stripping is the only faithful choice; and a lone UTF-16 surrogate has no
- * UTF-8 encoding, so Node writes U+FFFD for it at every OS boundary. Exported
- * so callers can detect values that quoting cannot preserve exactly.
+ * Characters that cannot be written exactly and visibly: C0 and C1 controls
+ * and DEL (\p{Cc}, NUL included: no argv entry can carry it); format
+ * characters (\p{Cf}: bidi controls U+061C, U+200E/F, U+202A–E, U+2066–9,
+ * zero-width U+200B–D, U+2060, U+FEFF, soft hyphen, tag characters); line
+ * and paragraph separators; and the other default-ignorable code points,
+ * which render as nothing (Hangul fillers U+115F/U+1160/U+3164/U+FFA0,
+ * variation selectors, U+034F, U+2065).
  */
-export function argvRepresentable(value: string): string {
-  return value.replaceAll('\0', '').replace(LONE_SURROGATE, '\uFFFD');
-}
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
-/** True when `value` reaches a process unchanged (no NUL, no lone surrogate). */
-export function isArgvRepresentable(value: string): boolean {
-  return argvRepresentable(value) === value;
-}
-
-/** One bash word that bash expands to exactly `argvRepresentable(value)`. */
-export function shellQuote(value: string): string {
-  const v = argvRepresentable(value);
-  if (v === '') return "''";
-  if (BARE_SAFE.test(v)) return v;
-  if (NEEDS_ANSI_C.test(v)) return ansiCQuote(v);
-  return `'${v.replaceAll("'", `'\\''`)}'`;
-}
+/** A lone UTF-16 surrogate has no UTF-8 encoding: Node would pass U+FFFD instead, i.e. another value. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * $'...' quoting. Escaped non-ASCII characters are written as their UTF-8
- * bytes (\xHH each), not as \uXXXX: bash expands \uXXXX according to the
- * current locale, and under LANG=C / POSIX bash 5.2 yields the six literal
- * characters "\u202E" instead of the character — verified, and covered by a
- * test. Byte escapes are exact in every locale. Escapes always use two hex
- * digits so a following hex-digit character is never absorbed.
- *
- * '!' needs no escape here or in '...': bash's history expansion honours both
- * quoting forms (checked with an interactive bash in the tests).
+ * True when `value` can be written as one word that every supported shell
+ * reads back exactly and that shows every character it holds.
  */
-function ansiCQuote(v: string): string {
-  let out = "$'";
-  for (const ch of v) {
-    if (ch === '\\') out += '\\\\';
-    else if (ch === "'") out += "\\'";
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (NEEDS_ANSI_C.test(ch)) out += utf8Escapes(ch);
-    else out += ch;
+export function isShellWritable(value: string): boolean {
+  return !HIDDEN.test(value) && !LONE_SURROGATE.test(value);
+}
+
+/** A value that shellQuote was given although isShellWritable rejects it: a bug in the caller. */
+export class UnwritableValueError extends Error {
+  constructor(value: string) {
+    // The code point and its position, never the value: it is hostile text.
+    const hidden = HIDDEN.exec(value) ?? LONE_SURROGATE.exec(value);
+    const at = hidden?.index ?? 0;
+    const cp = value.codePointAt(at) ?? 0;
+    super(`value of ${value.length} chars cannot be written exactly and visibly in a shell command: U+${cp.toString(16).toUpperCase().padStart(4, '0')} at index ${at}`);
+    this.name = 'UnwritableValueError';
   }
-  return out + "'";
 }
 
-function utf8Escapes(ch: string): string {
-  let out = '';
-  for (const byte of Buffer.from(ch, 'utf8')) out += `\\x${byte.toString(16).padStart(2, '0')}`;
-  return out;
+/** One word that bash, zsh, dash and busybox sh all expand to exactly `value`. Throws UnwritableValueError for a value isShellWritable rejects. */
+export function shellQuote(value: string): string {
+  if (!isShellWritable(value)) throw new UnwritableValueError(value);
+  if (value === '') return "''";
+  if (BARE_SAFE.test(value) && !ZSH_EQUALS.test(value)) return value;
+  // '\'' never leaves '' inside a quoted string, so zsh's RC_QUOTES (where ''
+  // inside single quotes is a quote) reads it the same way.
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
- * Words that bash gives meaning only in command position. A quoted reserved
- * word is an ordinary command name, and a quoted NAME=value is not an
- * assignment, so shellJoin quotes argv[0] in those cases.
+ * Words that the shells give meaning only in command position: reserved words
+ * of POSIX sh, bash and zsh (including zsh's declaration keywords). A quoted
+ * reserved word is an ordinary command name, and a quoted NAME=value is not
+ * an assignment, so shellJoin quotes argv[0] in those cases.
  */
 const RESERVED_WORDS = new Set([
   '!', '[[', ']]', '{', '}', 'case', 'coproc', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for',
   'function', 'if', 'in', 'select', 'then', 'time', 'until', 'while',
+  'repeat', 'foreach', 'end', 'declare', 'export', 'float', 'integer', 'local', 'readonly', 'typeset',
 ]);
 
-/** A bash command line whose words are exactly `argv` (after argvRepresentable). */
+/** zsh's precommand modifiers act even when quoted (`'noglob' x` runs x under noglob; checked with zsh 5.9). */
+const ZSH_PRECOMMAND_MODIFIERS = new Set(['noglob', 'nocorrect', '-']);
+
+/**
+ * A command line whose words are exactly `argv` in every supported shell.
+ * argv[0] names the program (callers pass kubectl or gcloud); a builtin of the
+ * same name would still run instead, which quoting cannot prevent. Throws
+ * UnwritableValueError like shellQuote, and an Error for a zsh precommand
+ * modifier as argv[0].
+ */
 export function shellJoin(argv: readonly string[]): string {
+  if (argv[0] !== undefined && ZSH_PRECOMMAND_MODIFIERS.has(argv[0])) throw new Error(`"${argv[0]}" cannot be a command word: zsh reads it as a precommand modifier even when quoted`);
   return argv
     .map((arg, i) => {
       const word = shellQuote(arg);

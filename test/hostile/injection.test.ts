@@ -5,12 +5,14 @@
  * container and node names, cluster names, pod/namespace/workload labels and
  * annotations, log lines and audit entries.
  *
- * - Every runbook command that is generated, run by bash against recording
- *   stand-ins for kubectl and gcloud (pasted one after another, as into
- *   Cloud Shell), gives each program exactly the intended argv
- *   (test/hostile/intended-argv.ts), feeds `kubectl apply` the intended
- *   manifest, and runs nothing else: no canary file, no other program, no
- *   shell error.
+ * - Every runbook command that is generated, run in bash, zsh, dash and
+ *   busybox sh (and interactive bash and zsh) against recording stand-ins
+ *   for kubectl and gcloud (pasted one after another, as into a terminal),
+ *   gives each program exactly the intended argv
+ *   (test/hostile/intended-argv.ts), feeds `kubectl apply` on stdin the
+ *   intended manifest, and runs nothing else: no canary file, no other
+ *   program, no shell error. A shell that is not installed fails the test
+ *   with how to install it.
  * - No control, bidi, zero-width or line-separator character reaches the
  *   source properties, the marks or our log lines, and every cap holds
  *   (values, the 64 KiB budget, log excerpt lines, log fields).
@@ -28,11 +30,14 @@ import { analyzeFinding } from '../../lib/report/analyze.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import { enrichmentFinding } from '../../lib/scc/writeback.js';
 import { loadJson, notificationFixture, pubsubBody } from '../support/fixtures.js';
-import { CANARY_PAYLOADS, MAX_COMMAND_BYTES, runWithStandIns } from '../support/recording-shell.js';
+import { renderView } from '../../lib/cli/render.js';
+import { viewFromReport } from '../../lib/cli/view.js';
+import { printedCommands } from '../support/printed-commands.js';
+import { CANARY_PAYLOADS, runEverywhere, type Scripted } from '../support/recording-shell.js';
 import { OWN_SOURCE } from '../support/scc-scenario.js';
 import { auditEntry, CLUSTER, LOCATION, PROJECT } from '../support/world.js';
 import { enrichmentProblems, logLineProblems, markProblems } from './checks.js';
-import { heredocProblems, intendedInvocation, type Intended } from './intended-argv.js';
+import { intendedInvocation } from './intended-argv.js';
 import { ANSI_SAMPLES, HANG_GUARD_MS, HangGuard, megabyte, recordFigures, uncleanReason } from './support.js';
 import { enrichmentsOf, freshOriginal, leastPrivilegeAudit, startHostileWorld, type HostileWorld } from './world-harness.js';
 
@@ -45,58 +50,35 @@ const NOW = new Date();
 const LOG_LINE_MAX_CHARS = 300;
 
 const guard = new HangGuard();
-const figures = { injectionValues: VALUES.length + MEGA.length, injectionFindings: 0, injectionCommandsRun: 0, injectionBashRuns: 0, injectionWorldCases: 0, injectionStoredCommandsRun: 0 };
+const figures = { injectionValues: VALUES.length + MEGA.length, injectionFindings: 0, injectionCommandsRun: 0, injectionShellChecks: 0, injectionShellRuns: 0, injectionWorldCases: 0, injectionStoredCommandsRun: 0 };
 const executedSteps = new Map<string, number>();
 
-interface Scripted {
-  command: string;
-  intended: Intended;
-  label: string;
-}
-
-/** Runs commands in as few bash processes as fit, pasted one after another; returns the problems. */
+/** Runs commands in every shell, pasted one after another; returns the problems (a missing shell is one). */
 async function runScripted(all: Scripted[]): Promise<string[]> {
-  const problems: string[] = [];
-  const batches: Scripted[][] = [[]];
-  let bytes = 0;
-  for (const s of all) {
-    const size = Buffer.byteLength(s.command, 'utf8') + 1;
-    if (bytes + size > MAX_COMMAND_BYTES - 1024 && batches.at(-1)!.length > 0) {
-      batches.push([]);
-      bytes = 0;
-    }
-    batches.at(-1)!.push(s);
-    bytes += size;
-  }
-  for (const batch of batches.filter((b) => b.length > 0)) {
-    const result = await runWithStandIns(`${batch.map((s) => s.command).join('\n')}\n`, { timeoutMs: 60_000 });
-    figures.injectionBashRuns += 1;
-    if (result.canaryFiles.length > 0) problems.push(`injected code ran: ${result.canaryFiles.join(', ')}`);
-    if (result.exitCode !== 0 || result.timedOut) problems.push(`bash exited ${result.exitCode} ${result.signal ?? ''}`);
-    if (result.stderr !== '') problems.push(`bash said: ${JSON.stringify(result.stderr.slice(0, 500))}`);
-    const got = result.invocations.map((i) => ({ program: i.program, argv: i.argv }));
-    if (got.length !== batch.length) problems.push(`${got.length} invocations for ${batch.length} commands`);
-    batch.forEach((s, i) => {
-      const g = got[i];
-      if (!g || g.program !== s.intended.program || JSON.stringify(g.argv) !== JSON.stringify(s.intended.argv)) {
-        problems.push(`${s.label}: ran ${JSON.stringify(g)} instead of ${JSON.stringify(s.intended)}; command ${JSON.stringify(s.command.slice(0, 300))}`);
-      }
-    });
-    figures.injectionCommandsRun += Math.min(got.length, batch.length);
-  }
-  return problems;
+  const report = await runEverywhere(all);
+  figures.injectionShellRuns += report.runs;
+  figures.injectionShellChecks += report.checks;
+  figures.injectionCommandsRun += all.length;
+  return [...report.missing, ...report.problems];
 }
 
-/** The runbook's commands of a report, with what each must run. */
+/**
+ * The runbook's commands of a report as the CLI prints them for a person
+ * (what an engineer copies), with what each must run. The printed text must
+ * be the runbook's command verbatim, and the Step 5 commands the runbook's
+ * first steps.
+ */
 function scriptedSteps(report: TriagedReport, finding: SocatFinding, pod: PodSection | null, label: string, problems: string[]): Scripted[] {
-  const out: Scripted[] = [];
-  for (const step of report.runbook.steps) {
-    if (step.command === null) continue;
+  const steps = report.runbook.steps.filter((s): s is typeof s & { command: string } => s.command !== null);
+  const printed = printedCommands(renderView(viewFromReport(JSON.parse(JSON.stringify(report)))));
+  if (JSON.stringify(printed) !== JSON.stringify(steps.map((s) => s.command))) problems.push(`${label}: the CLI printed ${printed.length} commands, not the runbook's ${steps.length} verbatim`);
+  const byId = (id: string) => report.runbook.steps.find((s) => s.id === id)?.command ?? null;
+  const step5 = { getCredentials: byId('get_credentials'), copyBinary: byId('copy_binary'), exec: byId('exec') };
+  if (JSON.stringify(report.commands) !== JSON.stringify(step5)) problems.push(`${label}: Step 5 commands differ from the runbook's`);
+  return steps.map((step, i) => {
     executedSteps.set(step.id, (executedSteps.get(step.id) ?? 0) + 1);
-    if (step.id === 'block_c2_egress' || step.id === 'block_all_egress') problems.push(...heredocProblems(step.id, step.command, finding, pod));
-    out.push({ command: step.command, intended: intendedInvocation(step.id, finding, pod), label: `${label} ${step.id}` });
-  }
-  return out;
+    return { command: printed[i] ?? step.command, expected: intendedInvocation(step.id, finding, pod), label: `${label} ${step.id}` };
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -147,8 +129,10 @@ describe('every corpus value in every slot, through analysis', () => {
     }
     problems.push(...(await runScripted(scripted)));
     expect(problems).toEqual([]);
-    // Not vacuous: most hostile values still give runnable commands, of every kind.
-    expect(scripted.length).toBeGreaterThan(VALUES.length * 3);
+    // Not vacuous: hostile values still give runnable commands, of every kind. (Each case puts a corpus value in
+    // every slot, and about a third of the corpus holds control or invisible characters, which refuse the steps
+    // that would carry them: lib/shell/quote.ts.)
+    expect(scripted.length).toBeGreaterThan(VALUES.length);
     for (const id of ['get_credentials', 'copy_binary', 'exec', 'debug', 'block_c2_egress', 'block_all_egress', 'cordon', 'delete_pod', 'scale_to_zero']) {
       expect([id, (executedSteps.get(id) ?? 0) >= 5]).toEqual([id, true]);
     }
@@ -308,8 +292,7 @@ describe('end to end through the emulators and the real clients', () => {
         continue;
       }
       expect(command).toBe(step?.command);
-      if (m[1] === 'block_c2_egress' || m[1] === 'block_all_egress') problems.push(...heredocProblems(m[1], command, finding, report.pod));
-      scripted.push({ command, intended: intendedInvocation(m[1]!, finding, report.pod), label: `${c.label} ${key}` });
+      scripted.push({ command, expected: intendedInvocation(m[1]!, finding, report.pod), label: `${c.label} ${key}` });
     }
     problems.push(...(await runScripted(scripted)));
     figures.injectionStoredCommandsRun += scripted.length;

@@ -3,7 +3,8 @@
  * in lib/report/commands.ts and lib/report/runbook.ts (how kubectl and gcloud
  * read their argv), independently of the code that quotes them: the argv a
  * program must receive for the command to act on exactly what the finding
- * names. The injection tests run the generated commands with bash against
+ * names, and what kubectl must read on stdin for `apply -f -`. The injection
+ * and four-shell tests run the generated commands in every shell against
  * recording stand-ins and compare with this.
  */
 import { parse } from 'yaml';
@@ -11,8 +12,9 @@ import type { SocatFinding } from '../../lib/finding/types.js';
 import type { PodSection } from '../../lib/gather/sections.js';
 import { localFileFor } from '../../lib/report/commands.js';
 import { DEBUG_IMAGE, DEBUG_PROFILE, selectorLabels } from '../../lib/report/runbook.js';
+import type { Expected } from '../support/recording-shell.js';
 
-export interface Intended {
+export interface Intended extends Expected {
   program: 'kubectl' | 'gcloud';
   argv: string[];
 }
@@ -49,7 +51,7 @@ export function intendedInvocation(stepId: string, f: SocatFinding, rawPod: PodS
     }
     case 'block_c2_egress':
     case 'block_all_egress':
-      return { program: 'kubectl', argv: ['apply', '-f', '-'] };
+      return { program: 'kubectl', argv: ['apply', '-f', '-'], stdin: (received) => manifestProblems(stepId, received, f, pod) };
     case 'cordon': {
       const node = f.workload.node || pod?.node || '';
       return { program: 'kubectl', argv: node.startsWith('-') ? ['cordon', '--', node] : ['cordon', node] };
@@ -72,17 +74,17 @@ function sorted(map: unknown): string {
 }
 
 /**
- * The manifest a `kubectl apply -f - <<'EOF'` step feeds kubectl, read back
- * as kubectl reads it (YAML 1.1): its namespace and pod selector must be the
- * finding's namespace and the pod's labels minus the per-revision ones.
+ * The manifest `kubectl apply -f -` read on stdin, parsed as kubectl parses it
+ * (YAML 1.1): its namespace and pod selector must be the finding's namespace
+ * and the pod's labels minus the per-revision ones.
  */
-export function heredocProblems(stepId: string, command: string, f: SocatFinding, rawPod: PodSection | null): string[] {
-  const pod = podFor(f, rawPod);
-  const first = command.indexOf('\n');
-  const terminator = /<<'([A-Z0-9_]+)'$/.exec(command.slice(0, first))?.[1];
-  if (terminator === undefined || !command.endsWith(`\n${terminator}`)) return [`${stepId}: not a quoted here-document`];
-  const body = command.slice(first + 1, command.length - terminator.length - 1);
-  const manifest = parse(body, { version: '1.1' }) as { metadata?: { namespace?: unknown }; spec?: { podSelector?: { matchLabels?: unknown } } };
+export function manifestProblems(stepId: string, received: string, f: SocatFinding, pod: PodSection | null): string[] {
+  let manifest: { metadata?: { namespace?: unknown }; spec?: { podSelector?: { matchLabels?: unknown } } } | null;
+  try {
+    manifest = parse(received, { version: '1.1' }) as typeof manifest;
+  } catch (e) {
+    return [`${stepId}: kubectl read no YAML manifest (${(e as Error).message.slice(0, 200)})`];
+  }
   const problems: string[] = [];
   if (manifest?.metadata?.namespace !== f.workload.namespace) problems.push(`${stepId}: namespace ${JSON.stringify(manifest?.metadata?.namespace)}`);
   const expected = selectorLabels(pod!.labels, pod!.owners.at(-1)?.kind ?? null);

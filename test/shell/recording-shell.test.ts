@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { runWithStandIns } from '../support/recording-shell.js';
+import { missingShells, runWithStandIns, SHELLS, type ShellSpec } from '../support/recording-shell.js';
 
 // The harness is what the command tests trust; these prove that what it
 // reports is real (positive controls), not just that it stays quiet.
@@ -62,6 +62,34 @@ describe('runWithStandIns', () => {
     expect(result.timedOut).toBe(false);
     expect(result.invocations.map((i) => i.argv)).toEqual([['done']]);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('records what a program told to read stdin (-f -, --filename=-) read, and nothing for others', async () => {
+    const result = await runWithStandIns("kubectl apply -f - <<'EOF'\na: 1\nEOF\nkubectl get pods\nprintf 'b\\0c' | kubectl apply --filename=-");
+    expect(result.invocations.map((i) => i.stdin?.toString('utf8') ?? null)).toEqual(['a: 1\n', null, 'b\0c']);
+  });
+
+  it('runs the command in each shell, and the shells differ where they are expected to (positive control)', async () => {
+    expect(missingShells()).toEqual([]);
+    // $'…' is not POSIX: bash, zsh and busybox sh (1.35, a bash extension) know it; dash reads a $ and a quoted string.
+    const got: Record<string, string[][]> = {};
+    for (const shell of SHELLS) got[shell.name] = (await runWithStandIns("kubectl $'a\\tb'", { shell })).invocations.map((i) => i.argv);
+    expect(got).toEqual({
+      'bash -c': [['a\tb']],
+      'zsh -c': [['a\tb']],
+      'dash -c': [['$a\\tb']],
+      'busybox sh -c': [['a\tb']],
+      'bash -i (history expansion, extglob)': [['a\tb']],
+      'zsh -i (banghist, extendedglob, magicequalsubst, kshglob, rcquotes)': [['a\tb']],
+    });
+  });
+
+  it.each(SHELLS.filter((s) => s.mode === 'stdin').map((s) => [s.name, s] as [string, ShellSpec]))('%s: history expansion is on, and its own notices are not reported as errors', async (_name, shell) => {
+    const result = await runWithStandIns('kubectl first\nkubectl !!', { shell });
+    expect(result.invocations.map((i) => i.argv)).toEqual([['first'], ['kubectl', 'first']]);
+    // The expanded line is echoed: that is the shell speaking about the command, so it stays.
+    expect(result.stderr).toContain('kubectl kubectl first');
+    expect(result.stderr).not.toMatch(/job control|^exit$/m);
   });
 
   it('refuses a command longer than one argv string can be', async () => {
