@@ -23,8 +23,8 @@
 import ipaddr from 'ipaddr.js';
 import type { SocatFinding } from '../finding/types.js';
 import type { OwnerRef, PodSection } from '../gather/sections.js';
-import { isShellWritable, shellJoin } from '../shell/quote.js';
-import { buildCommands, usable } from './commands.js';
+import { hasLoneSurrogate, isShellWritable, shellJoin } from '../shell/quote.js';
+import { buildCommands, MAX_COMMAND_VALUE_CHARS, usable } from './commands.js';
 import { c2EgressPolicy, denyAllEgressPolicy, isDisplaySafeYaml, singleAddressCidr, type BuiltPolicy, type SingleAddress } from './network-policy.js';
 import type { C2Endpoint } from './types.js';
 
@@ -216,8 +216,11 @@ function selectorFor(f: SocatFinding, pod: PodSection | null): Selector {
   const labels = selectorLabels(pod.labels, pod.owners.at(-1)?.kind ?? null);
   const entries = Object.entries(labels);
   if (entries.length === 0) return { reason: 'The pod has no labels besides per-revision ones; an empty selector would select every pod in the namespace.' };
-  // Dropping a label would widen the selector, so one that cannot be carried refuses the policy.
-  if (!entries.every(([k, v]) => usable(k) && (v === '' || usable(v)))) return { reason: 'A label of the pod cannot be written exactly.' };
+  // Dropping a label would widen the selector, so one that cannot be carried refuses the policy. Labels travel
+  // inside the YAML, which writes control characters as visible escapes ("\n"); whatever it would write raw makes
+  // kubectlApplyHeredoc refuse the step. NUL and lone surrogates: no Kubernetes label can hold them.
+  const fits = (s: string) => s.length <= MAX_COMMAND_VALUE_CHARS && !s.includes('\0') && !hasLoneSurrogate(s);
+  if (!entries.every(([k, v]) => k !== '' && fits(k) && fits(v))) return { reason: 'A label of the pod cannot be written exactly.' };
   const ns = f.workload.namespace;
   if (!usable(ns) || ns.includes('/')) return { reason: 'The namespace is missing or cannot be passed to kubectl exactly.' };
   return { labels };

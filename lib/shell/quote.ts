@@ -63,12 +63,17 @@ const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 /** A lone UTF-16 surrogate has no UTF-8 encoding: Node would pass U+FFFD instead, i.e. another value. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** True when `value` holds half of a surrogate pair, which no UTF-8 text (argv, YAML, a Kubernetes name) can carry. */
+export function hasLoneSurrogate(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
+
 /**
  * True when `value` can be written as one word that every supported shell
  * reads back exactly and that shows every character it holds.
  */
 export function isShellWritable(value: string): boolean {
-  return !HIDDEN.test(value) && !LONE_SURROGATE.test(value);
+  return !HIDDEN.test(value) && !hasLoneSurrogate(value);
 }
 
 /** A value that shellQuote was given although isShellWritable rejects it: a bug in the caller. */

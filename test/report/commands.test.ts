@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ClusterRef, ProcessInfo, SocatFinding, Workload } from '../../lib/finding/types.js';
 import { buildCommands, localFileFor, MAX_COMMAND_VALUE_CHARS } from '../../lib/report/commands.js';
+import { isShellWritable } from '../../lib/shell/quote.js';
 import { CANARY_PAYLOADS, runWithStandIns, type RunResult } from '../support/recording-shell.js';
 
 interface FindingOverrides {
@@ -247,7 +248,7 @@ describe('buildCommands: hostile values reach kubectl/gcloud exactly and run not
 
   it.each(CANARY_PAYLOADS.map((p) => [show(absolute(p)), absolute(p)]))('binary path %s', async (_title, binary) => {
     const cmd = buildCommands(makeFinding({ binary })).copyBinary;
-    if (binary.includes('\\')) {
+    if (binary.includes('\\') || !isShellWritable(binary)) {
       expect(cmd).toBeNull();
       return;
     }
@@ -286,9 +287,11 @@ describe('buildCommands: hostile values reach kubectl/gcloud exactly and run not
       });
     }
     // Null only where kubectl's own syntax cannot express the value.
-    const inexpressible = (slot === 'pod' && /[/:]/.test(payload)) || (slot === 'namespace' && payload.includes('/'));
+    // Null only where kubectl's own syntax cannot express the value, or it holds a character no command can show.
+    if (!isShellWritable(payload)) expect(built).toBe(0);
+    const inexpressible = (slot === 'pod' && /[/:]/.test(payload)) || (slot === 'namespace' && payload.includes('/')) || !isShellWritable(payload);
     if (!inexpressible) expect(built).toBe(2);
-    if (slot === 'pod' && payload.includes(':') && !payload.includes('/')) expect(c.exec).not.toBeNull();
+    if (slot === 'pod' && payload.includes(':') && !payload.includes('/') && isShellWritable(payload)) expect(c.exec).not.toBeNull();
   });
 
   it('uses --namespace= and -- (cp) or pod/NAME (exec) for leading-dash names', () => {
@@ -305,7 +308,7 @@ describe('buildCommands: hostile values reach kubectl/gcloud exactly and run not
     for (const locationType of ['zonal', 'regional'] as const) {
       const f = makeFinding({ cluster: { locationType, [slot]: payload } });
       const cmd = buildCommands(f).getCredentials;
-      if (payload.startsWith('-')) {
+      if (payload.startsWith('-') || !isShellWritable(payload)) {
         expect(cmd).toBeNull();
         continue;
       }
@@ -410,7 +413,7 @@ const KUBECTL = '/usr/bin/kubectl';
     ['container --', { workload: { container: '--' } }],
     ['container starting with -', { workload: { container: '-x' } }],
     ['pod with : (exec only)', { workload: { pod: 'po:d' } }],
-    ['hostile binary paths', { binary: '/tmp/x\'; touch $CANARY_DIR/pwned; echo \'\n$(touch $CANARY_DIR/pwned)`id`\u202E\x1b[31m' }],
+    ['hostile binary paths', { binary: '/tmp/x\'; touch $CANARY_DIR/pwned; echo \'$(touch $CANARY_DIR/pwned)`id`!!=x' }],
   ];
 
   it.each(findings)('%s: kubectl requests exactly the finding\'s pod, container and path', async (_name, overrides) => {
