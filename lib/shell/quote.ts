@@ -21,7 +21,7 @@
  * isShellWritable and refuse the command with a note instead.
  *
  * Hand-written rather than `shell-quote` (which is installed): shell-quote
- * writes such characters raw, and leaves `=` at the start of a word bare.
+ * writes such characters raw (a U+200B even in an unquoted word).
  *
  * Every rule below is checked in all four shells, and in interactive bash and
  * zsh with history expansion and the extra glob and `=` options, by
