@@ -9,12 +9,14 @@
  *
  * Only two forms, both read the same way by every POSIX shell (POSIX.1-2017
  * XCU 2.2.2: inside single quotes every character is literal; 2.2.1: a
- * backslash quotes the next character):
+ * backslash quotes the next character;
+ * https://pubs.opengroup.org/onlinepubs/9699919799/utilities/V3_chap02.html#tag_18_02):
  *  - a bare word of characters no shell gives a meaning to;
  *  - '…', with each ' written as '\''.
- * bash's ANSI-C `$'…'` is not POSIX and dash reads `$'\x41'` as `$` and the
- * literal text (so a quote in the escaped text ends the word and what
- * follows runs). Without it there is no way to write a control, bidi or
+ * bash's ANSI-C `$'…'` is not in POSIX.1-2017, and dash 0.5.12 (Debian 12's
+ * /bin/sh) reads `$'\x41'` as `$` and the literal text, so a quote in the
+ * escaped text ends the word and what follows runs (checked in
+ * test/shell/recording-shell.test.ts; busybox 1.35 does know it). Without it there is no way to write a control, bidi or
  * zero-width character both exactly and visibly: raw inside '…' it is exact
  * but hidden (a newline ends the line being pasted, U+202E reorders the
  * line, U+200B shows nothing). Such a value is not writable; callers check
@@ -45,7 +47,9 @@ const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
  * command it names (EQUALS, on by default: `=kubectl` → /usr/bin/kubectl),
  * and with MAGIC_EQUAL_SUBST also `=cmd` right after an `=` or `:` of an
  * argument shaped like NAME=VALUE (`--namespace==kubectl`,
- * `--target=a:=kubectl`). zshoptions(1), EQUALS and MAGIC_EQUAL_SUBST.
+ * `--target=a:=kubectl`): zshexpn(1) "Filename Expansion",
+ * https://zsh.sourceforge.io/Doc/Release/Expansion.html#Filename-Expansion,
+ * and zshoptions(1) EQUALS, MAGIC_EQUAL_SUBST (both seen with zsh 5.9).
  */
 const ZSH_EQUALS = /(?:^|[=:])=/;
 
