@@ -118,7 +118,7 @@ export function renderView(view: ShowView, st: Style = PLAIN): string {
   } else if (view.commands.length || view.withheldCommands.length) {
     heading('Commands');
     for (const c of view.commands) out.push(`  ${c.label}:`, ...command('    ', c.command));
-    for (const label of view.withheldCommands) out.push(st.yellow(`  ${label}: withheld (it contains characters a terminal would interpret)`));
+    for (const label of view.withheldCommands) out.push(st.yellow(`  ${label}: withheld (it contains characters a terminal would interpret, or quoting not every shell reads alike)`));
   }
 
   if (view.links.length) {

@@ -16,6 +16,7 @@
 import { describeC2 } from '../report/render.js';
 import type { C2Endpoint, C2Role, C2Transport } from '../report/types.js';
 import { cleanLine } from '../sanitize.js';
+import { isPortableCommandText } from '../shell/quote.js';
 
 export type ViewSource = 'report' | 'enrichment_finding' | 'offline_analysis';
 
@@ -108,11 +109,14 @@ function lines(v: unknown, max = LONG): string[] {
 /**
  * Commands print as they are or not at all: a cleaned command would run
  * something else. Line breaks are allowed (a here-document of YAML), each
- * line must be free of anything cleanLine would touch.
+ * line must be free of anything cleanLine would touch, and the command must
+ * be quoted as every shell reads it alike (lib/shell/quote.ts: a report
+ * stored by an older release may hold bash's $'…', which dash misreads).
  */
 function exactCommand(v: unknown): string | null | 'withheld' {
   if (typeof v !== 'string' || v === '') return null;
   if (v.length > 16_384) return 'withheld';
+  if (!isPortableCommandText(v)) return 'withheld';
   return v.split('\n').every((line) => cleanLine(line, 16_384) === line) ? v : 'withheld';
 }
 
@@ -206,7 +210,7 @@ export function runbookFrom(v: unknown): ViewRunbookStep[] | null {
     const checked = raw.map(exactCommand);
     const commands = checked.filter((c): c is string => c !== null && c !== 'withheld');
     const notes = [str(io.warning, LONG), str(io.note, LONG)].filter((n): n is string => n !== null);
-    if (checked.includes('withheld')) notes.push('command withheld: it contains characters a terminal would interpret');
+    if (checked.includes('withheld')) notes.push('command withheld: it contains characters a terminal would interpret, or quoting not every shell reads alike');
     if (title === '' && commands.length === 0) continue;
     steps.push({ title: title || '(untitled step)', commands, notes, disruptive: io.disruptive === true });
   }

@@ -134,3 +134,49 @@ export function shellJoin(argv: readonly string[]): string {
     })
     .join(' ');
 }
+
+/**
+ * True when `command` is written only in the forms shellJoin produces (words
+ * of bare safe characters, '…' and \' separated by single spaces), optionally
+ * followed by a quoted here-document, i.e. text every supported shell reads
+ * alike. For commands read back from storage (an older release wrote bash's
+ * $'…'), before they are printed for a person to paste.
+ */
+export function isPortableCommandText(command: string): boolean {
+  const newline = command.indexOf('\n');
+  let line = newline === -1 ? command : command.slice(0, newline);
+  if (newline !== -1) {
+    const heredoc = /^(.*) <<'([A-Za-z0-9_]+)'$/.exec(line);
+    if (heredoc === null || !command.endsWith(`\n${heredoc[2]}`)) return false;
+    line = heredoc[1]!;
+  }
+  if (line === '' || !isShellWritable(line)) return false;
+  // Words of bare runs, '…' and \' separated by single spaces; the bare text of a word must hold no zsh =cmd.
+  let bare = '';
+  let wordStart = true;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === ' ') {
+      if (wordStart || ZSH_EQUALS.test(bare)) return false;
+      bare = '';
+      wordStart = true;
+      continue;
+    }
+    wordStart = false;
+    if (ch === "'") {
+      const close = line.indexOf("'", i + 1);
+      if (close === -1) return false;
+      i = close;
+      bare += "'";
+    } else if (ch === '\\') {
+      if (line[i + 1] !== "'") return false;
+      i += 1;
+      bare += "'";
+    } else if (/^[A-Za-z0-9_@%+=:,./-]$/.test(ch)) {
+      bare += ch;
+    } else {
+      return false;
+    }
+  }
+  return !wordStart && !ZSH_EQUALS.test(bare);
+}

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { isShellWritable, shellJoin, shellQuote, UnwritableValueError } from '../../lib/shell/quote.js';
+import { viewFromReport } from '../../lib/cli/view.js';
+import { isPortableCommandText, isShellWritable, shellJoin, shellQuote, UnwritableValueError } from '../../lib/shell/quote.js';
 import { CANARY_PAYLOADS, MAX_COMMAND_BYTES, missingShells, runWithStandIns, shellAvailable, SHELLS, type ShellSpec } from '../support/recording-shell.js';
 
 /** What must never appear raw in a printed command. */
@@ -284,5 +285,32 @@ describe('shellJoin', () => {
 
   it('leaves assignment-like words bare after the command word', () => {
     expect(shellJoin(['kubectl', '--namespace=a', 'x=y'])).toBe('kubectl --namespace=a x=y');
+  });
+});
+
+describe('isPortableCommandText (commands read back from storage before printing)', () => {
+  it('accepts what shellJoin writes, with or without a quoted here-document', () => {
+    const joined = WRITABLE.map(([, v]) => shellJoin(['kubectl', 'cp', v, `--namespace=${v}`]));
+    expect(joined.filter((c) => !isPortableCommandText(c))).toEqual([]);
+    expect(isPortableCommandText("kubectl apply -f - <<'EOF'\na: '$(x)'\nEOF")).toBe(true);
+  });
+
+  it.each([
+    ["bash's $'…' (an older release)", "kubectl cp $'a\\x41' ./x"],
+    ['bare =cmd', 'kubectl exec =kubectl'],
+    ['bare =cmd after =', 'kubectl exec --namespace==kubectl'],
+    ['double quotes', 'kubectl exec "$(id)"'],
+    ['two spaces', 'kubectl  exec'],
+    ['a second command', 'kubectl exec x; touch y'],
+    ['an unterminated here-document', "kubectl apply -f - <<'EOF'\na: 1\n"],
+    ['a line break outside a here-document', 'kubectl exec\ntouch y'],
+    ['an invisible character inside quotes', "kubectl cp '/tmp/.x\u200b' ./x"],
+  ])('refuses %s', (_name, command) => {
+    expect(isPortableCommandText(command)).toBe(false);
+  });
+
+  it('show withholds a stored command in a form not every shell reads alike, saying so', () => {
+    const view = viewFromReport({ status: 'triaged', runbook: { steps: [{ id: 'copy_binary', title: 'Copy', command: "kubectl cp $'/tmp/.x\\xe2\\x80\\x8b\\';touch X;#/socat' ./x", note: null }] } });
+    expect(view.runbook).toEqual([{ title: 'Copy', commands: [], notes: [expect.stringMatching(/withheld.*not every shell reads alike/)], disruptive: false }]);
   });
 });
