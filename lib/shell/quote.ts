@@ -16,9 +16,9 @@
  * bash's ANSI-C `$'…'` is not in POSIX.1-2017, and dash 0.5.12 (Debian 12's
  * /bin/sh) reads `$'\x41'` as `$` and the literal text, so a quote in the
  * escaped text ends the word and what follows runs (checked in
- * test/shell/recording-shell.test.ts; busybox 1.35 does know it). Without it there is no way to write a control, bidi or
- * zero-width character both exactly and visibly: raw inside '…' it is exact
- * but hidden (a newline ends the line being pasted, U+202E reorders the
+ * test/shell/recording-shell.test.ts; busybox 1.35 does know it).
+ * Without it there is no way to write a control, bidi or zero-width
+ * character both exactly and visibly: raw inside '…' it is exact but hidden (a newline ends the line being pasted, U+202E reorders the
  * line, U+200B shows nothing). Such a value is not writable; callers check
  * isShellWritable and refuse the command with a note instead.
  *
