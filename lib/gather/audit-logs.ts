@@ -7,9 +7,10 @@
  * Only Admin Activity is read (logging.logEntries.list suffices). GKE writes
  * pods/exec there; Data Access logs would need logging.privateLogEntries.list.
  */
+import type { SocatFinding } from '../finding/types.js';
 import { redactArgv } from '../redact.js';
 import type { GatherDeps } from './deps.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, quoteValue, restriction, type AuditRecord, type DecodedEntry } from './log-query.js';
+import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, quoteValue, restriction, type AuditRecord, type DecodedEntry, type LogQuerySpec } from './log-query.js';
 import type { AuditLogSection, ExecEvent, GatheredSections, PodChangeEvent, PodEntryKind, RefusedAttempt } from './sections.js';
 import type { Gatherer } from './types.js';
 
@@ -222,6 +223,27 @@ export function auditEvidence(decoded: readonly DecodedEntry[], target: PodTarge
   return { ...extractPodEntries(decoded, target), podChanges: extractPodChanges(decoded, target) };
 }
 
+/** The query of this section; null when the finding lacks what it needs (missing() says what). Pure. */
+export function auditLogsSpec(finding: SocatFinding): LogQuerySpec | null {
+  const cluster = finding.cluster;
+  const pod = finding.workload.pod;
+  const project = logProject(finding);
+  if (!cluster || !project || !pod) return null;
+  return {
+    restrictions: [
+      restriction('logName', `projects/${project.id}/logs/cloudaudit.googleapis.com%2Factivity`),
+      restriction('resource.type', 'k8s_cluster'),
+      restriction('resource.labels.project_id', project.id),
+      restriction('resource.labels.location', cluster.location),
+      restriction('resource.labels.cluster_name', cluster.name),
+      // A global search term, as in the playbook: matches the pod name in any field.
+      quoteValue(pod),
+    ],
+    resourceProject: project.resource,
+    linkProject: project.id,
+  };
+}
+
 export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
   section: 'auditLogs',
   description: 'Cluster Admin Activity audit log entries mentioning the pod: kubectl exec into it and changes to it, as playbook step 4 queries them',
@@ -235,24 +257,13 @@ export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
     return null;
   },
   async gather(ctx): Promise<AuditLogSection> {
-    const cluster = ctx.finding.cluster;
     const { namespace, pod } = ctx.finding.workload;
+    const spec = auditLogsSpec(ctx.finding);
     const project = logProject(ctx.finding);
-    if (!cluster || !project || !pod) throw new Error('auditLogs ran without the cluster and pod that missing() checks');
+    if (!spec || !project || !pod) throw new Error('auditLogs ran without the cluster and pod that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
-    const { section, decoded } = await queryLogs(ctx, {
-      restrictions: [
-        restriction('logName', `projects/${project.id}/logs/cloudaudit.googleapis.com%2Factivity`),
-        restriction('resource.type', 'k8s_cluster'),
-        restriction('resource.labels.project_id', project.id),
-        restriction('resource.labels.location', cluster.location),
-        restriction('resource.labels.cluster_name', cluster.name),
-        // A global search term, as in the playbook: matches the pod name in any field.
-        quoteValue(pod),
-      ],
-      resourceProject: project.resource,
-      linkProject: project.id,
-    });
+    const { section, decoded, entries } = await queryLogs(ctx, spec);
+    ctx.deps.evidence?.record('audit-logs.json', entries);
     const target: PodTarget = { namespace, pod };
     return { ...section, ...auditEvidence(decoded, target) };
   },

@@ -328,6 +328,7 @@ export const clusterGatherer: Gatherer<GatherDeps, GatheredSections, 'cluster'> 
       ctx.signal,
       () => abortedGap(ctx.signal),
     );
+    ctx.deps.evidence?.record('cluster.json', cluster);
     return clusterSection(cluster, ctx.finding);
   },
 };

@@ -5,6 +5,7 @@
  */
 import type { ContactsClient, GkeClient, KubeAccess, KubeApis, LoggingClient, SccClient } from '../clients.js';
 import type { InstanceCache } from './cache.js';
+import type { EvidenceRecorder } from './evidence.js';
 
 export interface GatherSettings {
   /** Related findings: ± this many minutes around the finding's eventTime. */
@@ -32,4 +33,6 @@ export interface GatherDeps {
   kube: (access: KubeAccess) => Promise<KubeApis>;
   contacts: () => Promise<ContactsClient>;
   cache: InstanceCache;
+  /** Set by `triage --save-evidence`: receives what each gatherer read. */
+  evidence?: EvidenceRecorder | null;
 }

@@ -465,31 +465,40 @@ export interface LogQuerySpec {
 export interface LogQueryResult {
   section: LogSection;
   decoded: DecodedEntry[];
+  /** The entries as the API returned them, for --save-evidence. */
+  entries: LogEntry[];
+}
+
+export interface LogPlan {
+  filter: string;
+  window: LogWindow;
+  /** Why the window is not where it should be (no usable eventTime), or null. */
+  gap: string | null;
+}
+
+/** The query a log section names: its window and filter text. Pure; shared with `analyze --evidence`. */
+export function planLogQuery(eventTime: string | null, spec: LogQuerySpec, settings: GatherSettings, now: Date): LogPlan {
+  const { window, centredOnNow } = logWindow(eventTime, settings, now);
+  const gap = centredOnNow ? `the finding has no usable eventTime: the log window is centred on the time of triage (${window.start} to ${window.end})` : null;
+  return { filter: filterWithWindow(spec.restrictions, window), window, gap };
+}
+
+/** The section from the decoded entries of a plan's query. Pure; shared with `analyze --evidence`. */
+export function logSection(plan: LogPlan, spec: LogQuerySpec, decoded: DecodedEntry[], truncated: boolean, settings: GatherSettings): LogSection {
+  const { first, last } = excerpts(decoded, settings);
+  return { filter: plan.filter, window: plan.window, count: decoded.length, truncated, first, last, link: logsExplorerLink(plan.filter, plan.window, spec.linkProject) };
 }
 
 export async function queryLogs(ctx: LogGatherContext, spec: LogQuerySpec): Promise<LogQueryResult> {
   const settings = ctx.deps.settings;
-  const { window, centredOnNow } = logWindow(ctx.finding.eventTime, settings, ctx.deps.now());
-  if (centredOnNow) ctx.addGap(`the finding has no usable eventTime: the log window is centred on the time of triage (${window.start} to ${window.end})`);
-  const filter = filterWithWindow(spec.restrictions, window);
+  const plan = planLogQuery(ctx.finding.eventTime, spec, settings, ctx.deps.now());
+  if (plan.gap !== null) ctx.addGap(plan.gap);
   const page = await listOnePage(ctx, {
     resourceNames: [`projects/${spec.resourceProject}`],
-    filter,
+    filter: plan.filter,
     orderBy: 'timestamp asc',
     pageSize: settings.logEntriesMax,
   });
   const decoded = await Promise.all(page.entries.map(decodeEntry));
-  const { first, last } = excerpts(decoded, settings);
-  return {
-    section: {
-      filter,
-      window,
-      count: decoded.length,
-      truncated: page.truncated,
-      first,
-      last,
-      link: logsExplorerLink(filter, window, spec.linkProject),
-    },
-    decoded,
-  };
+  return { section: logSection(plan, spec, decoded, page.truncated, settings), decoded, entries: page.entries };
 }

@@ -45,7 +45,13 @@ export const namespaceGatherer: Gatherer<GatherDeps, GatheredSections, 'namespac
     const kube = await ctx.deps.kube(access);
     // A namespace's labels change rarely and every finding in it asks the same question: one read per cache TTL.
     const read = () =>
-      ctx.deps.cache.memo('namespace', `${access.endpoint}/${name}`, () => kubeCall(ctx.signal, (o) => kube.core.readNamespace({ name }, o)).then((ns) => namespaceSection(name, ns)));
+      ctx.deps.cache.memo('namespace', `${access.endpoint}/${name}`, () =>
+        kubeCall(ctx.signal, (o) => kube.core.readNamespace({ name }, o)).then((ns) => {
+          // The cache keeps only the section, so what was read is recorded here, on a fresh read.
+          ctx.deps.evidence?.record('namespace.json', ns);
+          return namespaceSection(name, ns);
+        }),
+      );
     let section: NamespaceSection;
     try {
       try {

@@ -9,9 +9,22 @@
  * query often finds little or nothing, which says nothing about the node.
  */
 import type { GatherDeps } from './deps.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, queryLogs, restriction } from './log-query.js';
+import type { SocatFinding } from '../finding/types.js';
+import { LOGGING_API, LOGGING_PERMISSIONS, logProject, queryLogs, restriction, type LogQuerySpec } from './log-query.js';
 import type { GatheredSections, LogSection } from './sections.js';
 import type { Gatherer } from './types.js';
+
+/** The query of this section for the node's instance id; null without a project. Pure. */
+export function nodeLogsSpec(finding: SocatFinding, instanceId: string): LogQuerySpec | null {
+  const project = logProject(finding);
+  if (!project) return null;
+  // Nodes live in the cluster's project; instance_id is unique there, so no project_id label is needed (and a project number does no harm).
+  return {
+    restrictions: [restriction('resource.type', 'gce_instance'), restriction('resource.labels.instance_id', instanceId)],
+    resourceProject: project.resource,
+    linkProject: project.id,
+  };
+}
 
 export const nodeLogs: Gatherer<GatherDeps, GatheredSections, 'nodeLogs'> = {
   section: 'nodeLogs',
@@ -27,14 +40,10 @@ export const nodeLogs: Gatherer<GatherDeps, GatheredSections, 'nodeLogs'> = {
   },
   async gather(ctx): Promise<LogSection> {
     const instanceId = ctx.sections.node?.instanceId;
-    const project = logProject(ctx.finding);
-    if (!instanceId || !project) throw new Error('nodeLogs ran without the node instance id and project that missing() checks');
-    // Nodes live in the cluster's project; instance_id is unique there, so no project_id label is needed (and a project number does no harm).
-    const { section } = await queryLogs(ctx, {
-      restrictions: [restriction('resource.type', 'gce_instance'), restriction('resource.labels.instance_id', instanceId)],
-      resourceProject: project.resource,
-      linkProject: project.id,
-    });
+    const spec = instanceId ? nodeLogsSpec(ctx.finding, instanceId) : null;
+    if (!spec) throw new Error('nodeLogs ran without the node instance id and project that missing() checks');
+    const { section, entries } = await queryLogs(ctx, spec);
+    ctx.deps.evidence?.record('node-logs.json', entries);
     return section;
   },
 };

@@ -14,7 +14,8 @@ const INSTANCE_ID_ANNOTATION = 'container.googleapis.com/instance_id';
 const NODE_POOL_LABEL = 'cloud.google.com/gke-nodepool';
 const ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'];
 
-function nodeSection(name: string, node: V1Node, cluster: ClusterRef | null): NodeSection {
+/** The report section from a Node as the API returns it (kubectl get node -o json prints the same fields). */
+export function nodeSection(name: string, node: V1Node, cluster: ClusterRef | null): NodeSection {
   const labels = { ...(node.metadata?.labels ?? {}) };
   const info = node.status?.nodeInfo;
   return {
@@ -60,6 +61,7 @@ export const nodeGatherer: Gatherer<GatherDeps, GatheredSections, 'node'> = {
       if (kubeStatus(err) === 404) throw new GatherGap(`node ${name} no longer exists (deleted or recycled)`);
       throw err;
     }
+    ctx.deps.evidence?.record('node.json', node);
     return nodeSection(name, node, ctx.finding.cluster);
   },
 };

@@ -5,9 +5,30 @@
  * deserialisation error) is often how it got in.
  */
 import type { GatherDeps } from './deps.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, restriction } from './log-query.js';
+import type { SocatFinding } from '../finding/types.js';
+import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, restriction, type LogQuerySpec } from './log-query.js';
 import type { GatheredSections, LogSection } from './sections.js';
 import type { Gatherer } from './types.js';
+
+/** The query of this section; null when the finding lacks what it needs (missing() says what). Pure. */
+export function podLogsSpec(finding: SocatFinding): LogQuerySpec | null {
+  const cluster = finding.cluster;
+  const { namespace, pod } = finding.workload;
+  const project = logProject(finding);
+  if (!cluster || !project || !namespace || !pod) return null;
+  return {
+    restrictions: [
+      restriction('resource.type', 'k8s_container'),
+      restriction('resource.labels.project_id', project.id),
+      restriction('resource.labels.location', cluster.location),
+      restriction('resource.labels.cluster_name', cluster.name),
+      restriction('resource.labels.namespace_name', namespace),
+      restriction('resource.labels.pod_name', pod),
+    ],
+    resourceProject: project.resource,
+    linkProject: project.id,
+  };
+}
 
 export const podLogs: Gatherer<GatherDeps, GatheredSections, 'podLogs'> = {
   section: 'podLogs',
@@ -22,23 +43,12 @@ export const podLogs: Gatherer<GatherDeps, GatheredSections, 'podLogs'> = {
     return null;
   },
   async gather(ctx): Promise<LogSection> {
-    const cluster = ctx.finding.cluster;
-    const { namespace, pod } = ctx.finding.workload;
+    const spec = podLogsSpec(ctx.finding);
     const project = logProject(ctx.finding);
-    if (!cluster || !project || !namespace || !pod) throw new Error('podLogs ran without the cluster and pod that missing() checks');
+    if (!spec || !project) throw new Error('podLogs ran without the cluster and pod that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
-    const { section } = await queryLogs(ctx, {
-      restrictions: [
-        restriction('resource.type', 'k8s_container'),
-        restriction('resource.labels.project_id', project.id),
-        restriction('resource.labels.location', cluster.location),
-        restriction('resource.labels.cluster_name', cluster.name),
-        restriction('resource.labels.namespace_name', namespace),
-        restriction('resource.labels.pod_name', pod),
-      ],
-      resourceProject: project.resource,
-      linkProject: project.id,
-    });
+    const { section, entries } = await queryLogs(ctx, spec);
+    ctx.deps.evidence?.record('pod-logs.json', entries);
     return section;
   },
 };

@@ -11,17 +11,15 @@ import type { SocatFinding } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
 import { clusterAccess, isAbortError, kubeCall, kubeConsoleUrl, kubeStatus, kubeTime } from './kube.js';
 import type { GatheredSections, OwnerRef, PodContainer, PodSection } from './sections.js';
-import type { GatherContext, Gatherer } from './types.js';
+import type { Gatherer } from './types.js';
 
-type Ctx = GatherContext<GatherDeps, GatheredSections>;
-
-interface OwnerReader {
+export interface OwnerReader {
   /** The API group the kind must come from; an ownerReference of another group is some custom resource of the same name. */
   group: 'apps' | 'batch';
   read(kube: KubeApis, namespace: string, name: string, options: ConfigurationOptions): Promise<{ metadata?: V1ObjectMeta }>;
 }
 
-const OWNER_READERS: Record<string, OwnerReader> = {
+export const OWNER_READERS: Readonly<Record<string, OwnerReader>> = {
   ReplicaSet: { group: 'apps', read: (k, namespace, name, o) => k.apps.readNamespacedReplicaSet({ namespace, name }, o) },
   Deployment: { group: 'apps', read: (k, namespace, name, o) => k.apps.readNamespacedDeployment({ namespace, name }, o) },
   StatefulSet: { group: 'apps', read: (k, namespace, name, o) => k.apps.readNamespacedStatefulSet({ namespace, name }, o) },
@@ -46,7 +44,22 @@ function ownerFailure(err: unknown): string {
   return describeError(err);
 }
 
-async function ownerChain(ctx: Ctx, kube: KubeApis, namespace: string, pod: V1Pod): Promise<OwnerRef[]> {
+/** An owner object read by kind and name: from the Kubernetes API, or from an owners.json export. */
+export type OwnerLookup = (kind: string, reader: OwnerReader, name: string) => Promise<{ metadata?: V1ObjectMeta }>;
+
+/**
+ * The owner chain from the pod's controller up: one walk for the gatherer
+ * (API reads) and `analyze --evidence` (owners.json). A lookup that fails
+ * ends the chain with a gap; `fatal` says which failures must propagate
+ * instead (the deadline).
+ */
+export async function ownerChain(
+  pod: V1Pod,
+  namespace: string,
+  lookup: OwnerLookup,
+  addGap: (reason: string) => void,
+  fatal: (err: unknown) => boolean = () => false,
+): Promise<OwnerRef[]> {
   const owners: OwnerRef[] = [];
   const seen = new Set<string>();
   let ref = controllerRef(pod.metadata?.ownerReferences);
@@ -58,17 +71,17 @@ async function ownerChain(ctx: Ctx, kube: KubeApis, namespace: string, pod: V1Po
     if (!reader || ref.apiVersion.split('/')[0] !== reader.group) {
       owners.push({ kind: ref.kind, name: ref.name, labels: {} });
       // A static pod's mirror is owned by its Node, which the node section covers; anything else is a kind not read here.
-      if (ref.kind !== 'Node') ctx.addGap(`owner ${ref.kind} ${namespace}/${ref.name} (${ref.apiVersion}) is not a kind this gatherer reads; the owner chain ends there`);
+      if (ref.kind !== 'Node') addGap(`owner ${ref.kind} ${namespace}/${ref.name} (${ref.apiVersion}) is not a kind this gatherer reads; the owner chain ends there`);
       break;
     }
     const current: V1OwnerReference = ref;
     let owner: { metadata?: V1ObjectMeta };
     try {
-      owner = await kubeCall(ctx.signal, (o) => reader.read(kube, namespace, current.name, o));
+      owner = await lookup(current.kind, reader, current.name);
     } catch (err) {
-      if (isAbortError(err) || ctx.signal.aborted) throw err;
+      if (fatal(err)) throw err;
       owners.push({ kind: current.kind, name: current.name, labels: {} });
-      ctx.addGap(`owner ${current.kind} ${namespace}/${current.name} could not be read: ${ownerFailure(err)}`);
+      addGap(`owner ${current.kind} ${namespace}/${current.name} could not be read: ${ownerFailure(err)}`);
       break;
     }
     owners.push({ kind: current.kind, name: owner.metadata?.name ?? current.name, labels: { ...(owner.metadata?.labels ?? {}) } });
@@ -135,7 +148,8 @@ function redFlags(pod: V1Pod): string[] {
   return flags;
 }
 
-function fromFinding(finding: SocatFinding, namespace: string, name: string): PodSection {
+/** A pod already gone: only what the finding carries. */
+export function podFromFinding(finding: SocatFinding, namespace: string, name: string): PodSection {
   const w = finding.workload;
   return {
     source: 'finding',
@@ -151,6 +165,25 @@ function fromFinding(finding: SocatFinding, namespace: string, name: string): Po
     redFlags: [],
     owners: [],
     consoleUrl: null,
+  };
+}
+
+/** The report section from a Pod as the API returns it (kubectl get pod -o json prints the same fields); `owners` from ownerChain. */
+export function podSection(pod: V1Pod, owners: OwnerRef[], finding: SocatFinding, namespace: string, name: string): PodSection {
+  return {
+    source: 'kubernetes',
+    namespace: pod.metadata?.namespace ?? namespace,
+    name: pod.metadata?.name ?? name,
+    phase: pod.status?.phase ?? null,
+    startTime: kubeTime(pod.status?.startTime),
+    labels: { ...(pod.metadata?.labels ?? {}) },
+    annotations: { ...(pod.metadata?.annotations ?? {}) },
+    serviceAccount: pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? null,
+    node: pod.spec?.nodeName ?? null,
+    containers: containers(pod),
+    redFlags: redFlags(pod),
+    owners,
+    consoleUrl: kubeConsoleUrl(finding.cluster, 'pod', [namespace, name], 'details'),
   };
 }
 
@@ -185,22 +218,23 @@ export const podGatherer: Gatherer<GatherDeps, GatheredSections, 'pod'> = {
     } catch (err) {
       if (kubeStatus(err) !== 404) throw err;
       ctx.addGap(`pod ${namespace}/${name} no longer exists; showing what the finding carries`);
-      return fromFinding(ctx.finding, namespace, name);
+      return podFromFinding(ctx.finding, namespace, name);
     }
-    return {
-      source: 'kubernetes',
-      namespace: pod.metadata?.namespace ?? namespace,
-      name: pod.metadata?.name ?? name,
-      phase: pod.status?.phase ?? null,
-      startTime: kubeTime(pod.status?.startTime),
-      labels: { ...(pod.metadata?.labels ?? {}) },
-      annotations: { ...(pod.metadata?.annotations ?? {}) },
-      serviceAccount: pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? null,
-      node: pod.spec?.nodeName ?? null,
-      containers: containers(pod),
-      redFlags: redFlags(pod),
-      owners: await ownerChain(ctx, kube, namespace, pod),
-      consoleUrl: kubeConsoleUrl(ctx.finding.cluster, 'pod', [namespace, name], 'details'),
-    };
+    // What was read, for owners.json.
+    const ownerObjects: unknown[] = [];
+    const chain = await ownerChain(
+      pod,
+      namespace,
+      async (_kind, reader, ownerName) => {
+        const owner = await kubeCall(ctx.signal, (o) => reader.read(kube, namespace, ownerName, o));
+        ownerObjects.push(owner);
+        return owner;
+      },
+      ctx.addGap,
+      (err) => isAbortError(err) || ctx.signal.aborted,
+    );
+    ctx.deps.evidence?.record('pod.json', pod);
+    ctx.deps.evidence?.record('owners.json', ownerObjects);
+    return podSection(pod, chain, ctx.finding, namespace, name);
   },
 };

@@ -350,6 +350,8 @@ export function selectRelated(shared: SharedList, input: SelectInput): RelatedFi
 async function listShared(deps: GatherDeps, query: RelatedQuery, options: RelatedFindingsOptions): Promise<SharedList> {
   const client = await deps.scc();
   const candidates: Candidate[] = [];
+  // Every result read, for related-findings.json; the cache keeps only candidates, so this is a fresh read's.
+  const read: ListResult[] = [];
   let request: ListRequest | null = {
     parent: query.parent,
     filter: query.filter,
@@ -359,11 +361,13 @@ async function listShared(deps: GatherDeps, query: RelatedQuery, options: Relate
   for (let page = 0; page < options.maxPages && request; page++) {
     const [results, next]: [ListResult[], ListRequest | null, unknown] = await client.listFindings(request, { autoPaginate: false, timeout: options.pageTimeoutMs });
     for (const r of results) {
+      read.push(r);
       const c = toCandidate(r);
       if (c) candidates.push(c);
     }
     request = next && next.pageToken ? next : null;
   }
+  deps.evidence?.record('related-findings.json', read);
   return { candidates, truncated: request !== null };
 }
 

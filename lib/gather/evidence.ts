@@ -1,0 +1,34 @@
+/**
+ * The evidence files: what each gatherer read from its API, in the form the
+ * matching export command prints it, so a triage can be re-run offline
+ * (`analyze FILE --evidence DIR`) and the decision tested on real exports.
+ * Gatherers hand the raw objects they read to an optional recorder
+ * (`triage --dry-run --save-evidence DIR`); lib/cli/evidence-*.ts write and
+ * read the files.
+ */
+import type { GatheredSections } from './sections.js';
+
+/** File name → the section it feeds. owners.json feeds the pod section's owner chain. */
+export const EVIDENCE_FILES = {
+  'related-findings.json': 'relatedFindings',
+  'cluster.json': 'cluster',
+  'node.json': 'node',
+  'pod.json': 'pod',
+  'owners.json': 'pod',
+  'namespace.json': 'namespace',
+  'pod-logs.json': 'podLogs',
+  'audit-logs.json': 'auditLogs',
+  'node-logs.json': 'nodeLogs',
+} as const satisfies Record<string, keyof GatheredSections>;
+
+export type EvidenceFile = keyof typeof EVIDENCE_FILES;
+
+/**
+ * Receives what a gatherer read, as the client library returned it: the
+ * ListFindings results, the GKE Cluster, the Kubernetes objects, the raw
+ * LogEntry objects of every page read. Called at most once per file and
+ * triage (owners.json: the whole chain at once).
+ */
+export interface EvidenceRecorder {
+  record(file: EvidenceFile, value: unknown): void;
+}
