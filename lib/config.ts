@@ -6,6 +6,7 @@
  */
 import { DEFAULT_VERDICT_SETTINGS, parseVerdictSettings, VERDICT_ENV_VARS, VerdictSettingsError, type VerdictSettings } from './decide/verdict-settings.js';
 import { isLoopbackEndpoint } from './endpoint.js';
+import type { GatherSettings } from './gather/deps.js';
 
 export const DEFAULT_CATEGORY = 'Execution: Socat Reverse Shell Detected';
 
@@ -183,6 +184,18 @@ export function readVerdictSettings(env: Env): VerdictSettings {
 
 export { DEFAULT_VERDICT_SETTINGS };
 
+/** The gatherers' windows and caps; also used alone by `analyze --evidence`, so evidence is read as the function reads the APIs. */
+export function readGatherSettings(env: Env): GatherSettings {
+  return {
+    relatedWindowMinutes: parseInteger(env, 'RELATED_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
+    logWindowBeforeMinutes: parseInteger(env, 'LOG_WINDOW_BEFORE_MINUTES', 30, 0, 24 * 60),
+    logWindowAfterMinutes: parseInteger(env, 'LOG_WINDOW_AFTER_MINUTES', 10, 0, 24 * 60),
+    logEntriesMax: parseInteger(env, 'LOG_ENTRIES_MAX', 200, 1, 1000),
+    logExcerptEntries: parseInteger(env, 'LOG_EXCERPT_ENTRIES', 5, 0, 50),
+    logLineMaxChars: parseInteger(env, 'LOG_LINE_MAX_CHARS', 300, 40, 4096),
+  };
+}
+
 export function parseConfig(env: Env): Config {
   const sccSourceName = read(env, 'SCC_SOURCE_NAME') ?? null;
   if (sccSourceName !== null && !SOURCE_NAME.test(sccSourceName)) {
@@ -240,12 +253,7 @@ export function parseConfig(env: Env): Config {
     fanoutTopic,
     gatherDeadlineMs: parseInteger(env, 'GATHER_DEADLINE_MS', 20000, 100, 300000),
     disabledGatherers,
-    relatedWindowMinutes: parseInteger(env, 'RELATED_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
-    logWindowBeforeMinutes: parseInteger(env, 'LOG_WINDOW_BEFORE_MINUTES', 30, 0, 24 * 60),
-    logWindowAfterMinutes: parseInteger(env, 'LOG_WINDOW_AFTER_MINUTES', 10, 0, 24 * 60),
-    logEntriesMax: parseInteger(env, 'LOG_ENTRIES_MAX', 200, 1, 1000),
-    logExcerptEntries: parseInteger(env, 'LOG_EXCERPT_ENTRIES', 5, 0, 50),
-    logLineMaxChars: parseInteger(env, 'LOG_LINE_MAX_CHARS', 300, 40, 4096),
+    ...readGatherSettings(env),
     cacheTtlSeconds: parseInteger(env, 'CACHE_TTL_SECONDS', 300, 0, 86400),
     cacheMaxEntries: parseInteger(env, 'CACHE_MAX_ENTRIES', 1000, 1, 100000),
     verdict: readVerdictSettings(env),

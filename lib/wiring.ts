@@ -24,6 +24,7 @@ import { holdOffChainClients } from './create-order.js';
 import { parseConfig, type Config } from './config.js';
 import { createInstanceCache } from './gather/cache.js';
 import type { GatherDeps } from './gather/deps.js';
+import type { EvidenceRecorder } from './gather/evidence.js';
 import { enabledGatherers } from './gather/registry.js';
 import { handleDelivery, type HandlerDeps } from './handler.js';
 import { createLogger } from './logger.js';
@@ -40,6 +41,8 @@ export interface InstanceOptions {
    * throttle is shared by its workers and reports as it waits.
    */
   sccQuotaBackoff?: QuotaBackoff | null;
+  /** Receives what each gatherer read (`triage --save-evidence`). */
+  evidence?: EvidenceRecorder | null;
 }
 
 /** One client per instance, created on first use; a failed creation is retried next time. */
@@ -54,7 +57,7 @@ function lazy<T>(create: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Date): GatherDeps {
+function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Date, evidence: EvidenceRecorder | null): GatherDeps {
   const gke: () => Promise<GkeClient> = lazy(() => createGkeClient(config));
   const logging: () => Promise<LoggingClient> = lazy(() => createLoggingClient(config));
   // Against the emulators Kubernetes gets the emulator's token; real clusters get a Google access token.
@@ -76,6 +79,7 @@ function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Da
     kube: async (access) => createKubeApis(access, await token()),
     contacts: lazy(() => createContactsClient(config)),
     cache: createInstanceCache({ maxEntries: config.cacheMaxEntries, ttlSeconds: config.cacheTtlSeconds }),
+    evidence,
   };
 }
 
@@ -98,7 +102,7 @@ export function createInstance(env: Env, options: InstanceOptions = {}): Handler
     logger: createLogger(config.logLevel, options.logDestination),
     now,
     scc,
-    gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, scc, now), onGatherStart: holdOffChainClients },
+    gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, scc, now, options.evidence ?? null), onGatherStart: holdOffChainClients },
     fanout: fanoutPublisher(config),
   };
 }

@@ -4,9 +4,10 @@
  * trace. Exit codes are in USAGE and docs/operator-tools.md.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CATEGORY, readVerdictSettings } from '../config.js';
+import { DEFAULT_CATEGORY, readGatherSettings, readVerdictSettings } from '../config.js';
 import { parseJsonText, unwrapEnvelope } from '../finding/envelope.js';
 import { parseNotification } from '../finding/parse.js';
+import type { SocatFinding } from '../finding/types.js';
 import { decideFilter } from '../filter.js';
 import { analyzeFinding, DEFAULT_ANALYZE_OPTIONS, OFFLINE, skippedReport, type AnalyzeOptions } from '../report/analyze.js';
 import type { Report } from '../report/types.js';
@@ -20,18 +21,38 @@ export type { Io } from './io.js';
 export const USAGE = `Usage: scc-socat-triage <command> [options]
 
 Commands:
-  analyze FILE       Triage one finding offline, from the finding alone; no network call.
-                     FILE holds a NotificationMessage, a bare Finding, or a Pub/Sub
-                     push / CloudEvent data envelope ({"message": {"data": base64}}).
-                     "-" reads standard input. Prints the report JSON.
+  analyze FILE [--evidence DIR]
+                     Triage one finding offline; no network call. FILE holds a
+                     NotificationMessage, a bare Finding, or a Pub/Sub push / CloudEvent
+                     data envelope ({"message": {"data": base64}}). "-" reads standard
+                     input. Prints the report JSON.
                      --category NAME  a category to triage (repeatable; default: ${DEFAULT_CATEGORY}).
+                     --evidence DIR   decide on exported context as the function decides on
+                       what it gathers. Every file is optional (a missing one is a gap):
+                       related-findings.json  gcloud scc findings list ORG --location=global
+                                              --filter=... --format=json
+                       cluster.json           gcloud container clusters describe --format=json
+                       node.json, pod.json, namespace.json
+                                              kubectl get node|pod|namespace NAME -o json
+                       owners.json            kubectl get replicaset,deployment,statefulset,
+                                              daemonset,job,cronjob -n NAMESPACE -o json
+                       pod-logs.json, audit-logs.json, node-logs.json
+                                              gcloud logging read FILTER --format=json
+                       A log file is taken as the complete read of the report's window.
+                       The window, caps and verdict settings come from the function's
+                       variables (LOG_WINDOW_*, RELATED_WINDOW_MINUTES, VERDICT_*, ...).
 
-  triage FINDING_NAME|FILE [--dry-run]
+  triage FINDING_NAME|FILE [--dry-run [--save-evidence DIR]]
                      Run the function's triage for one finding now (gather, analyze, write
                      back), even if it was triaged before. A FINDING_NAME
                      (organizations/O/sources/S[/locations/L]/findings/F) is read from SCC;
                      a FILE is read like analyze's. --dry-run gathers and analyzes but
                      writes nothing. Prints the report.
+                     --save-evidence DIR  also write what the gatherers read, as the files
+                       analyze --evidence reads, so the triage can be re-run offline. DIR
+                       must not exist (it is created, mode 0700) or be an empty directory;
+                       files are created mode 0600 and never overwritten. They hold raw
+                       logs and objects (secrets included): treat DIR as sensitive.
 
   backfill --organization ORG [--since 7d] [--location global] [--concurrency N]
            [--dry-run] [--force] [--via-topic projects/P/topics/T]
@@ -72,9 +93,14 @@ Exit codes:
 Errors are one line on stderr.
 `;
 
-export function analyzeText(text: string, categories: readonly string[], options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): Report {
+/** The finding a FILE holds, parsed as the function parses a notification. */
+function findingOf(text: string): SocatFinding {
   const { notification } = unwrapEnvelope(parseJsonText(text, 'input'));
-  const finding = parseNotification(notification);
+  return parseNotification(notification);
+}
+
+export function analyzeText(text: string, categories: readonly string[], options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): Report {
+  const finding = findingOf(text);
   // Offline analysis is asked for explicitly: our own loop-guard mark must not hide the report.
   const decision = decideFilter(finding, categories, { loopGuard: false });
   return decision.triage ? analyzeFinding(finding, OFFLINE, options) : skippedReport(finding, decision.reason);
@@ -84,14 +110,33 @@ async function analyzeCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     // --json and --no-color are accepted for uniformity: analyze always prints JSON.
-    options: { category: { type: 'string', multiple: true }, json: { type: 'boolean' }, 'no-color': { type: 'boolean' } },
+    options: { category: { type: 'string', multiple: true }, evidence: { type: 'string' }, json: { type: 'boolean' }, 'no-color': { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length !== 1) throw new UsageError('analyze takes exactly one FILE (or - for standard input)');
   // The verdict model's variables apply offline too, so analyze scores as the function would.
-  const options = { ...DEFAULT_ANALYZE_OPTIONS, verdict: readVerdictSettings(io.env) };
-  const report = analyzeText(await readInput(positionals[0]!, io), values.category ?? [DEFAULT_CATEGORY], options);
+  const verdict = readVerdictSettings(io.env);
+  const text = await readInput(positionals[0]!, io);
+  const categories = values.category ?? [DEFAULT_CATEGORY];
+  let report: Report;
+  if (values.evidence === undefined) {
+    report = analyzeText(text, categories, { ...DEFAULT_ANALYZE_OPTIONS, verdict });
+  } else {
+    if (values.evidence === '') throw new UsageError('--evidence takes a directory');
+    const finding = findingOf(text);
+    const decision = decideFilter(finding, categories, { loopGuard: false });
+    if (!decision.triage) {
+      report = skippedReport(finding, decision.reason);
+    } else {
+      // Windows, caps and attribution reach as the function's variables set them, so the decision is the triage's.
+      const settings = readGatherSettings(io.env);
+      const { readEvidence } = await import('./evidence.js');
+      const ownSourceName = io.env.SCC_SOURCE_NAME?.trim() || null;
+      const gathered = await readEvidence(values.evidence, finding, { settings, ownSourceName, now: new Date() });
+      report = analyzeFinding(finding, gathered, { verdict, attributionWindowMinutes: settings.logWindowBeforeMinutes });
+    }
+  }
   io.stdout(JSON.stringify(report, null, 2) + '\n');
   return EXIT.OK;
 }

@@ -6,9 +6,9 @@
  * NotificationMessage, byte for byte the shape SCC publishes, so the same
  * parseNotification reads it as reads a real notification.
  */
-import { createRequire } from 'node:module';
 import type { protos } from '@google-cloud/security-center';
-import { protobuf, serializer } from 'google-gax';
+import type { protobuf } from 'google-gax';
+import { fromJson, protoType, toJson } from './proto-json.js';
 import { Throttle } from './retry.js';
 import type { FindingRef } from './input.js';
 
@@ -26,83 +26,11 @@ export interface NotificationJson {
   resource?: Record<string, unknown>;
 }
 
-let types: { finding: protobuf.Type; resource: protobuf.Type } | null = null;
-
 function sccTypes(): { finding: protobuf.Type; resource: protobuf.Type } {
-  if (!types) {
-    const json = createRequire(import.meta.url)('@google-cloud/security-center/build/protos/protos.json') as protobuf.INamespace;
-    const root = protobuf.Root.fromJSON(json);
-    types = {
-      finding: root.lookupType('google.cloud.securitycenter.v2.Finding'),
-      resource: root.lookupType('google.cloud.securitycenter.v2.Resource'),
-    };
-  }
-  return types;
-}
-
-/**
- * Google's JSON printer writes a Timestamp with 0, 3, 6 or 9 fractional
- * digits, as few as the value needs (2026-11-26T18:02:44Z); the serializer
- * always writes at least three.
- */
-export function googleTimestamp(value: string): string {
-  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(value);
-  if (!m) return value;
-  const nanos = (m[2] ?? '').padEnd(9, '0');
-  const digits = /^0+$/.test(nanos) ? '' : nanos.endsWith('000000') ? nanos.slice(0, 3) : nanos.endsWith('000') ? nanos.slice(0, 6) : nanos;
-  return `${m[1]}${digits ? `.${digits}` : ''}Z`;
-}
-
-function isDefaultScalar(value: unknown): boolean {
-  return value === '' || value === 0 || value === '0' || value === false;
-}
-
-/**
- * proto3 JSON leaves out fields that hold their default, but the client's
- * objects carry every field, so fromObject marks them all as set. Drops
- * defaults again, except where proto3 tracks presence (oneof members,
- * `optional` fields); well-known types are already in their JSON form.
- */
-function pruneDefaults(type: protobuf.Type, json: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(json)) {
-    const field = type.fields[key];
-    if (!field) {
-      out[key] = value;
-      continue;
-    }
-    field.resolve();
-    if (field.resolvedType instanceof protobuf.Type && field.resolvedType.fullName === '.google.protobuf.Timestamp' && typeof value === 'string') {
-      out[key] = googleTimestamp(value);
-      continue;
-    }
-    const nested = field.resolvedType instanceof protobuf.Type && !field.resolvedType.fullName.startsWith('.google.protobuf.') ? field.resolvedType : null;
-    const hasPresence = field.partOf !== null;
-    if (field.map) {
-      const entries = Object.entries((value ?? {}) as Record<string, unknown>);
-      if (entries.length === 0) continue;
-      out[key] = nested ? Object.fromEntries(entries.map(([k, v]) => [k, pruneDefaults(nested, v as Record<string, unknown>)])) : value;
-    } else if (field.repeated) {
-      if (!Array.isArray(value) || value.length === 0) continue;
-      out[key] = nested ? value.map((v) => pruneDefaults(nested, v as Record<string, unknown>)) : value;
-    } else if (nested) {
-      if (value === null || value === undefined) continue;
-      out[key] = pruneDefaults(nested, value as Record<string, unknown>);
-    } else if (field.resolvedType instanceof protobuf.Enum) {
-      const zero = Object.entries(field.resolvedType.values).find(([, n]) => n === 0)?.[0];
-      if (!hasPresence && value === zero) continue;
-      out[key] = value;
-    } else {
-      if (!hasPresence && isDefaultScalar(value)) continue;
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
-function toJson(type: protobuf.Type, object: unknown): Record<string, unknown> {
-  const message = type.fromObject(object as Record<string, unknown>);
-  return pruneDefaults(type, serializer.toProto3JSON(message as never) as Record<string, unknown>);
+  return {
+    finding: protoType('@google-cloud/security-center/build/protos/protos.json', 'google.cloud.securitycenter.v2.Finding'),
+    resource: protoType('@google-cloud/security-center/build/protos/protos.json', 'google.cloud.securitycenter.v2.Resource'),
+  };
 }
 
 /** One ListFindings result → the NotificationMessage SCC would publish for it (without notificationConfigName). */
@@ -113,6 +41,20 @@ export function toNotificationJson(result: ListFindingsResult): NotificationJson
   // ListFindingsResult.Resource and v2.Resource carry the same fields under the same numbers.
   if (result.resource) out.resource = toJson(resource, result.resource);
   return out;
+}
+
+/**
+ * One element of `gcloud scc findings list --format=json` (a ListFindingsResult
+ * in proto3 JSON: {finding, resource}; see
+ * https://cloud.google.com/security-command-center/docs/reference/rest/v2/ListFindingsResponse#ListFindingsResult)
+ * → the client library's object form, as listFindings returns it.
+ */
+export function fromListResultJson(json: Record<string, unknown>, at: string): ListFindingsResult {
+  const { finding, resource } = sccTypes();
+  return {
+    finding: json.finding === undefined ? null : (fromJson(finding, json.finding, `${at}.finding`) as V2Finding),
+    resource: json.resource === undefined ? null : (fromJson(resource, json.resource, `${at}.resource`) as ListFindingsResult['resource']),
+  };
 }
 
 export async function fetchFinding(scc: SccReader, ref: FindingRef, throttle = new Throttle()): Promise<ListFindingsResult | null> {

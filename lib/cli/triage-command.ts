@@ -20,6 +20,7 @@ import { CliError, EXIT, UsageError } from './errors.js';
 import { classifyTarget, readInput, type Target } from './input.js';
 import { colorEnabled, type Io } from './io.js';
 import { COLOR, PLAIN, renderView } from './render.js';
+import { checkEvidenceDir, EvidenceCollector, writeEvidence } from './save-evidence.js';
 import { fetchFinding, toNotificationJson, type SccReader } from './scc.js';
 import { viewFromReport } from './view.js';
 
@@ -28,15 +29,17 @@ export function stderrDestination(io: Io): DestinationStream {
   return { write: (line: string) => io.stderr(line) };
 }
 
-/** The finding a target names: fetched from SCC for a name, parsed from the file otherwise. */
-export async function loadFinding(target: Target, io: Io, scc: () => Promise<SccReader>): Promise<SocatFinding> {
+/** The finding a target names: fetched from SCC for a name, parsed from the file otherwise; `text` is its JSON as read. */
+export async function loadFinding(target: Target, io: Io, scc: () => Promise<SccReader>): Promise<{ finding: SocatFinding; text: string }> {
   if (target.kind === 'file') {
-    const { notification } = unwrapEnvelope(parseJsonText(await readInput(target.path, io), 'input'));
-    return parseNotification(notification);
+    const text = await readInput(target.path, io);
+    const { notification } = unwrapEnvelope(parseJsonText(text, 'input'));
+    return { finding: parseNotification(notification), text };
   }
   const result = await fetchFinding(await scc(), target.ref);
   if (!result) throw new CliError(`finding ${target.ref.name} not found (ListFindings on ${target.ref.parent} returned nothing)`, EXIT.USAGE);
-  return parseNotification(toNotificationJson(result));
+  const notification = toNotificationJson(result);
+  return { finding: parseNotification(notification), text: JSON.stringify(notification, null, 2) };
 }
 
 function resultJson(result: TriageResult, dryRun: boolean): Record<string, unknown> {
@@ -54,18 +57,29 @@ function resultJson(result: TriageResult, dryRun: boolean): Record<string, unkno
 export async function triageCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'no-color': { type: 'boolean' } },
+    options: { 'dry-run': { type: 'boolean' }, 'save-evidence': { type: 'string' }, json: { type: 'boolean' }, 'no-color': { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length !== 1) throw new UsageError('triage takes exactly one FINDING_NAME or FILE (- for standard input)');
   const dryRun = values['dry-run'] === true;
-  const instance = createInstance(instanceEnv(io.env, { dryRun }), { logDestination: stderrDestination(io), sccQuotaBackoff: null });
+  const evidenceDir = values['save-evidence'];
+  if (evidenceDir === '') throw new UsageError('--save-evidence takes a directory');
+  // Checked before anything is gathered: a DIR that cannot take the files fails now, not after the triage.
+  if (evidenceDir !== undefined) await checkEvidenceDir(evidenceDir);
+  const collector = evidenceDir === undefined ? null : new EvidenceCollector();
+  const instance = createInstance(instanceEnv(io.env, { dryRun }), { logDestination: stderrDestination(io), sccQuotaBackoff: null, evidence: collector });
   // Created only when a name must be looked up; a holder, because the closure assigns it.
   const reader: { client: SccClient | null } = { client: null };
   try {
-    const finding = await loadFinding(classifyTarget(positionals[0]!), io, async () => (reader.client ??= await createSccClient(instance.config)));
+    const { finding, text } = await loadFinding(classifyTarget(positionals[0]!), io, async () => (reader.client ??= await createSccClient(instance.config)));
     const result = await triageFinding(finding, instance, { loopGuard: false });
+    if (evidenceDir !== undefined && collector !== null && result.report?.status === 'triaged') {
+      const written = await writeEvidence(evidenceDir, collector, text);
+      io.stderr(`evidence: ${written.length} files written to ${cleanLine(evidenceDir, 500)}: ${written.join(', ')}\n`);
+    } else if (evidenceDir !== undefined) {
+      io.stderr(`evidence: nothing gathered (${result.outcome}), nothing written to ${cleanLine(evidenceDir, 500)}\n`);
+    }
     if (values.json) {
       io.stdout(JSON.stringify(resultJson(result, dryRun), null, 2) + '\n');
     } else {

@@ -22,7 +22,7 @@ import type { GatheredSections, LogLine, LogSection } from './sections.js';
 import { GatherGap, type GatherContext } from './types.js';
 import { untilAborted } from './abort.js';
 
-type LogEntry = protos.google.logging.v2.ILogEntry;
+export type LogEntry = protos.google.logging.v2.ILogEntry;
 export type LogGatherContext = GatherContext<GatherDeps, GatheredSections>;
 
 export const LOGGING_API = 'logging.googleapis.com LoggingServiceV2.ListLogEntries';
@@ -283,13 +283,13 @@ function fromValue(v: ProtoValue | null | undefined): Json {
   return null;
 }
 
-function fromStruct(s: protos.google.protobuf.IStruct | null | undefined): Record<string, Json> {
+export function fromStruct(s: protos.google.protobuf.IStruct | null | undefined): Record<string, Json> {
   return Object.fromEntries(Object.entries(s?.fields ?? {}).map(([k, v]) => [k, fromValue(v)]));
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
-function timestampText(t: protos.google.protobuf.ITimestamp | null | undefined): string | null {
+export function timestampText(t: protos.google.protobuf.ITimestamp | null | undefined): string | null {
   if (!t || t.seconds === null || t.seconds === undefined) return null;
   const seconds = Number(t.seconds);
   const nanos = Number(t.nanos ?? 0);
@@ -306,7 +306,7 @@ function severityText(s: unknown): string | null {
   return null;
 }
 
-interface AnyLike {
+export interface AnyLike {
   type_url?: string | null;
   typeUrl?: string | null;
   value?: Uint8Array | string | null;
@@ -321,25 +321,36 @@ function grantedOf(info: unknown): boolean | null {
   return flags.length > 0 ? true : null;
 }
 
-async function decodeAudit(payload: AnyLike): Promise<AuditRecord | null> {
+/**
+ * An AuditLog payload in the JSON form (fields inline next to "@type", as
+ * the REST API and `gcloud logging read --format=json` print it), whichever
+ * form it arrived in; null for another payload type or undecodable bytes.
+ * decodeAudit reads this form, and --save-evidence writes it.
+ */
+export async function inlineAuditPayload(payload: AnyLike): Promise<Record<string, any> | null> {
   // Over gRPC the payload is a google.protobuf.Any; protobufjs names its type
   // field type_url regardless of keepCase. A JSON transport would instead
   // inline the fields next to "@type".
   const typeUrl = payload.type_url ?? payload.typeUrl ?? payload['@type'] ?? '';
   if (!typeUrl.endsWith(`/${AUDIT_LOG_TYPE}`)) return null;
-  let o: Record<string, any>;
   if (payload.value !== undefined && payload.value !== null && typeof payload['@type'] !== 'string') {
     const type = await auditType();
     const bytes = typeof payload.value === 'string' ? Buffer.from(payload.value, 'base64') : payload.value;
+    let o: Record<string, any>;
     try {
       o = type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: false }) as Record<string, any>;
     } catch {
       return null;
     }
     for (const k of ['request', 'response', 'metadata']) if (o[k]) o[k] = fromStruct(o[k]);
-  } else {
-    o = payload;
+    return { '@type': typeUrl, ...o };
   }
+  return payload;
+}
+
+async function decodeAudit(payload: AnyLike): Promise<AuditRecord | null> {
+  const o = await inlineAuditPayload(payload);
+  if (o === null) return null;
   const asObject = (v: unknown): Record<string, Json> | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Json>) : null);
   return {
     serviceName: str(o.serviceName),
@@ -411,7 +422,7 @@ export async function decodeEntry(e: LogEntry): Promise<DecodedEntry> {
     case 'protoPayload': {
       const payload = e.protoPayload as AnyLike;
       out.audit = await decodeAudit(payload);
-      out.text = out.audit ? auditSummary(out.audit) : `[protoPayload ${payload.type_url ?? payload.typeUrl ?? 'of unknown type'}]`;
+      out.text = out.audit ? auditSummary(out.audit) : `[protoPayload ${payload.type_url ?? payload.typeUrl ?? payload['@type'] ?? 'of unknown type'}]`;
       break;
     }
     default:

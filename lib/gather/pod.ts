@@ -225,9 +225,10 @@ export const podGatherer: Gatherer<GatherDeps, GatheredSections, 'pod'> = {
     const chain = await ownerChain(
       pod,
       namespace,
-      async (_kind, reader, ownerName) => {
+      async (kind, reader, ownerName) => {
         const owner = await kubeCall(ctx.signal, (o) => reader.read(kube, namespace, ownerName, o));
-        ownerObjects.push(owner);
+        // A get answers with kind and apiVersion; kept explicit so owners.json reads back like kubectl's List.
+        ownerObjects.push({ apiVersion: `${reader.group}/v1`, kind, ...owner });
         return owner;
       },
       ctx.addGap,

@@ -124,6 +124,8 @@ export interface LogSection {
   last: LogLine[];
   /** Logs Explorer deep link with the same filter and time range. */
   link: string;
+  /** Set when the entries came from an exported file (`analyze --evidence`), not a live query: which file, and that it is taken as the complete read of the window. */
+  source?: string;
 }
 
 /**
