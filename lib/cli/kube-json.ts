@@ -92,7 +92,7 @@ function check<T>(schema: z.ZodType, json: unknown, hint: string): T {
   if (result.success) return result.data as T;
   const issue = result.error.issues[0]!;
   const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-  const message = issue.path.length === 1 && issue.path[0] === 'kind' ? `${issue.message} (${hint})` : issue.message;
+  const message = issue.path.length === 0 || (issue.path.length === 1 && issue.path[0] === 'kind') ? `${issue.message} (${hint})` : issue.message;
   throw new FieldError(path === '' ? '(root)' : path.replace(/^\./, ''), message);
 }
 

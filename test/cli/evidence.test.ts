@@ -1,0 +1,228 @@
+/**
+ * `analyze FILE --evidence DIR` and `triage --dry-run --save-evidence DIR`,
+ * as an operator runs them (a subprocess through the bin launcher): the
+ * round trip against the seeded emulators gives the triage's verdict
+ * offline; files shaped as the exports (the gke-audit fixtures, written as
+ * gcloud prints them) decode; a missing file is a gap; a malformed one is
+ * exit 2 naming the file and the field; a hostile DIR is refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EVIDENCE_FILES } from '../../lib/gather/evidence.js';
+import { GATHERER_SECTIONS } from '../../lib/config.js';
+import { loadJson } from '../support/fixtures.js';
+import { findingOn, writeEvidenceDir } from '../support/evidence.js';
+import { auditEntry, seedAdmin, seedAttack, startWorld, type World } from '../support/world.js';
+import { baseEnv, exit, runCli } from './support.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cli-evidence-'));
+let n = 0;
+const freshDir = () => join(root, `case-${++n}`);
+
+function expectOneLineError(stderr: string, message: RegExp): void {
+  expect(stderr).toMatch(message);
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+function writeFinding(notification: unknown): string {
+  const path = join(root, `finding-${++n}.json`);
+  writeFileSync(path, JSON.stringify(notification));
+  return path;
+}
+
+describe('triage --dry-run --save-evidence, then analyze --evidence', () => {
+  let world: World;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    world = await startWorld();
+    env = baseEnv(world.env);
+  });
+  afterAll(async () => {
+    await world.stop();
+  });
+
+  it.each([
+    ['the attack (no exec, related findings, privileged pod)', (w: World) => seedAttack(w, new Date(Date.now() - 120_000))],
+    ["the admin session (an allow-listed SRE's exec running socat)", (w: World) => seedAdmin(w, new Date(Date.now() - 90_000))],
+  ])('gives the same verdict offline as the triage for %s', async (_name, seed) => {
+    const scenario = seed(world);
+    const dir = freshDir();
+    const live = await runCli(['triage', scenario.findingName, '--dry-run', '--save-evidence', dir, '--json'], { env });
+    expect(exit(live)).toMatchObject({ code: 0 });
+    expect(live.stderr).toMatch(/^evidence: 10 files written to /);
+    const triage = JSON.parse(live.stdout).report;
+
+    // Every gatherer with a file answered, so every file is there, created 0600 in a 0700 directory.
+    expect(readdirSync(dir).sort()).toEqual(['finding.json', ...Object.keys(EVIDENCE_FILES)].sort());
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+    // Shaped as the exports: gcloud's LogEntry JSON and ListFindingsResult, kubectl's objects and List.
+    const audit = JSON.parse(readFileSync(join(dir, 'audit-logs.json'), 'utf8'));
+    expect(audit[0]).toMatchObject({ timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), severity: 'NOTICE', protoPayload: { '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', methodName: expect.any(String) } });
+    const related = JSON.parse(readFileSync(join(dir, 'related-findings.json'), 'utf8'));
+    expect(related[0]).toMatchObject({ finding: { name: expect.any(String), eventTime: expect.stringMatching(/Z$/) } });
+    expect(JSON.parse(readFileSync(join(dir, 'pod.json'), 'utf8'))).toMatchObject({ apiVersion: 'v1', kind: 'Pod' });
+    expect(JSON.parse(readFileSync(join(dir, 'owners.json'), 'utf8'))).toMatchObject({ kind: 'List', items: [{ kind: 'ReplicaSet' }, { kind: 'Deployment' }] });
+    expect(JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'))).toMatchObject({ name: 'shop-prod', status: 'RUNNING' });
+
+    const offline = await runCli(['analyze', join(dir, 'finding.json'), '--evidence', dir], { env });
+    expect(exit(offline)).toMatchObject({ code: 0 });
+    expect(offline.stderr).toBe('');
+    const report = JSON.parse(offline.stdout);
+    expect(report.verdict).toEqual(triage.verdict);
+    expect(report.attribution).toEqual(triage.attribution);
+    for (const key of ['pod', 'node', 'relatedFindings', 'c2', 'lineage', 'runbook'] as const) expect(report[key]).toEqual(triage[key]);
+    expect(report.cluster.details).toEqual(triage.cluster.details);
+    for (const log of ['pod', 'audit', 'node'] as const) {
+      const { source, ...rest } = report.logs[log];
+      expect(rest).toEqual(triage.logs[log]);
+      expect(source).toMatch(/taken as the complete read of the window/);
+    }
+    // The only gap offline is the one section that has no evidence file.
+    expect(report.gaps).toEqual([{ section: 'contacts', reason: 'not gathered: Essential Contacts have no evidence file' }]);
+  });
+
+  it('refuses a DIR that is not empty, a symbolic link or a file, before gathering anything', async () => {
+    const scenario = seedAttack(world, new Date(Date.now() - 60_000));
+    const full = freshDir();
+    mkdirSync(full);
+    writeFileSync(join(full, 'notes.txt'), 'keep me');
+    const link = freshDir();
+    symlinkSync(full, link);
+    const file = join(root, 'plain-file');
+    writeFileSync(file, 'x');
+    const orphan = join(root, 'no-such-parent', 'dir');
+    for (const [dir, message] of [
+      [full, /is not empty; evidence is never written over other files/],
+      [link, /is a symbolic link/],
+      [file, /exists and is not a directory/],
+      [orphan, /its parent directory does not exist/],
+    ] as const) {
+      world.logging.clearRequestLog();
+      world.scc.clearRequestLog();
+      const r = await runCli(['triage', scenario.findingName, '--dry-run', '--save-evidence', dir], { env });
+      expect(exit(r)).toMatchObject({ code: 2 });
+      expectOneLineError(r.stderr, message);
+      expect([world.scc.requests().length, world.logging.requests().length]).toEqual([0, 0]);
+    }
+    expect(readdirSync(full)).toEqual(['notes.txt']);
+    expect(readFileSync(join(full, 'notes.txt'), 'utf8')).toBe('keep me');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('analyze --evidence on exports', () => {
+  // The gke-audit fixtures' cluster, pod and node (test/fixtures/gke-audit/SOURCES.md).
+  const target = {
+    project: 'shop-prod',
+    location: 'europe-west1',
+    cluster: 'prod-eu',
+    namespace: 'shop',
+    pod: 'checkout-7d9f8b6c5-x2x4q',
+    node: 'gke-prod-eu-default-pool-1a2b3c4d-x9z8',
+    eventTime: '2026-11-27T09:57:30Z',
+  };
+  const fixture = (name: string) => loadJson<Record<string, unknown>[]>(`test/fixtures/gke-audit/${name}.json`);
+  const auditFixtures = ['pod-create', 'exec-spdy', 'attach', 'debug-ephemeral', 'exec-websocket', 'exec-refused'];
+  const nodeJson = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: target.node, annotations: { 'container.googleapis.com/instance_id': '7301945518849213871' }, labels: { 'cloud.google.com/gke-nodepool': 'default-pool' } },
+    status: { nodeInfo: { osImage: 'Container-Optimized OS from Google', kernelVersion: '6.6.93+', containerRuntimeVersion: 'containerd://1.7.28' } },
+  };
+
+  it('decodes LogEntry as gcloud logging read --format=json prints it (RFC 3339, inline "@type", newest first), as the complete read of the window', async () => {
+    const entries = auditFixtures.flatMap(fixture);
+    const dir = writeEvidenceDir(freshDir(), {
+      auditLogs: entries,
+      nodeLogs: [...fixture('node-journald-kubelet'), ...fixture('node-journald-containerd'), ...fixture('gce-serial')],
+      files: { 'node.json': nodeJson },
+    });
+    const r = await runCli(['analyze', writeFinding(findingOn(target)), '--evidence', dir]);
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const report = JSON.parse(r.stdout);
+    const audit = report.logs.audit;
+    expect(audit).toMatchObject({ count: entries.length, truncated: false, source: expect.stringMatching(/^audit-logs\.json, taken as the complete read of the window 2026-11-27T09:27:30\.000Z to 2026-11-27T10:07:30\.000Z/) });
+    // The file was newest first; the excerpts read oldest first, as the gatherer queries.
+    const shown = [...audit.first, ...audit.last];
+    expect(shown.map((l: { timestamp: string }) => l.timestamp)).toEqual([...shown.map((l: { timestamp: string }) => l.timestamp)].sort());
+    expect(shown[0]).toMatchObject({ timestamp: '2026-11-27T08:12:44.205913Z', text: expect.stringMatching(/^io\.k8s\.core\.v1\.pods\.create on core\/v1\/namespaces\/shop\/pods/) });
+    const refused = shown.find((l: { text: string }) => /bob@shop-prod\.example/.test(l.text));
+    expect(refused?.text).toMatch(/io\.k8s\.core\.v1\.pods\.exec\.get .* from 203\.0\.113\.77 \(failed with status 7\)$/);
+    // The SPDY exec, before the finding, is a session into the pod.
+    expect(audit.execs).toEqual(expect.arrayContaining([expect.objectContaining({ method: 'io.k8s.core.v1.pods.exec.create', time: '2026-11-27T09:51:12.318204Z', pod: target.pod, namespace: 'shop' })]));
+    expect(audit.filter).toContain('resource.labels.cluster_name="prod-eu"');
+    // Node entries keep their journald fields as JSON; the node's instance id names the query.
+    expect(report.logs.node).toMatchObject({ count: 3, truncated: false, filter: expect.stringContaining('resource.labels.instance_id="7301945518849213871"') });
+    expect(JSON.stringify(report.logs.node.first)).toMatch(/SyncLoop \(PLEG\)/);
+    expect(report.gaps.map((g: { section: string }) => g.section).sort()).toEqual(['cluster', 'contacts', 'namespace', 'pod', 'podLogs', 'relatedFindings']);
+  });
+
+  it('the world\'s own audit entries read through --evidence as the emulator serves them', async () => {
+    const eventTime = new Date('2026-11-27T10:00:00Z');
+    const n2 = structuredClone(loadJson('test/fixtures/notifications/socat-admin-v2.json'));
+    n2.finding.eventTime = eventTime.toISOString();
+    const exec = auditEntry(
+      '2026-11-27T09:59:15Z',
+      'io.k8s.core.v1.pods.exec.create',
+      'core/v1/namespaces/payments/pods/ledger-6f8b9c7d5-p4k2m/exec?command=socat&command=TCP%3A10.128.0.15%3A9001&container=ledger',
+      'alice.sre@example.com',
+      '198.51.100.23',
+      'kubectl/v1.29.4 (linux/amd64) kubernetes/55f2bc2',
+    );
+    const dir = writeEvidenceDir(freshDir(), { auditLogs: [exec] });
+    const r = await runCli(['analyze', writeFinding(n2), '--evidence', dir], { env: baseEnv({ ADMIN_PRINCIPALS: 'alice.sre@example.com' }) });
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const report = JSON.parse(r.stdout);
+    expect(report.attribution).toMatchObject({ kind: 'interactive_exec_by_person', exec: { principal: 'alice.sre@example.com', mentionsSocat: true } });
+    // Severity is printed by name, as gcloud does.
+    expect(report.logs.audit.first[0]).toMatchObject({ timestamp: '2026-11-27T09:59:15Z', severity: 'NOTICE' });
+  });
+
+  it('takes every missing file as a gap, worded as an unavailable gatherer, with the export that produces it', async () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    const r = await runCli(['analyze', writeFinding(findingOn(target)), '--evidence', dir]);
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const report = JSON.parse(r.stdout);
+    const gaps = Object.fromEntries(report.gaps.map((g: { section: string; reason: string }) => [g.section, g.reason]));
+    expect(Object.keys(gaps).sort()).toEqual([...GATHERER_SECTIONS].sort());
+    expect(gaps.cluster).toBe('not gathered: cluster.json is not in the evidence directory (gcloud container clusters describe --format=json)');
+    expect(gaps.pod).toBe('not gathered: pod.json is not in the evidence directory (kubectl get pod POD -n NAMESPACE -o json)');
+    expect(gaps.auditLogs).toMatch(/^not gathered: audit-logs\.json is not in the evidence directory \(gcloud logging read --format=json with the filter logName="projects\/shop-prod\/logs\/cloudaudit\.googleapis\.com%2Factivity" .* timestamp>="2026-11-27T09:27:30\.000Z" timestamp<="2026-11-27T10:07:30\.000Z"\)$/);
+    expect(gaps.nodeLogs).toBe('needs node, which is unavailable');
+    expect(report.attribution.kind).toBe('unknown');
+    expect(report.verdict.unavailable.join('\n')).toMatch(/attribution: audit logs/);
+  });
+
+  it.each([
+    ['a log file that is not an array', { 'audit-logs.json': { entries: [] } }, /^scc-socat-triage: evidence file audit-logs\.json: field \(root\): expected a JSON array of LogEntry objects, got an object\n$/],
+    ['a numeric timestamp', { 'pod-logs.json': [{ timestamp: 1764237460, textPayload: 'x' }] }, /evidence file pod-logs\.json: field \[0\]\.timestamp: expected an RFC 3339 timestamp/],
+    ['a protoPayload without "@type"', { 'audit-logs.json': [{ timestamp: '2026-11-27T09:55:40Z', protoPayload: { methodName: 'io.k8s.core.v1.pods.exec.get' } }] }, /evidence file audit-logs\.json: field \[0\]\.protoPayload: expected an object with its "@type"/],
+    ['a status code that is not a number', { 'audit-logs.json': [{ protoPayload: { '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', status: { code: 'PERMISSION_DENIED' } } }] }, /audit-logs\.json: field \[0\]\.protoPayload\.status\.code: expected a google\.rpc\.Code number/],
+    ['invalid JSON', { 'node-logs.json': '[{"timestamp": ' }, /evidence file node-logs\.json: not valid JSON/],
+    ['a List where one Pod belongs', { 'pod.json': { apiVersion: 'v1', kind: 'List', items: [] } }, /evidence file pod\.json: field kind: .*expected one Pod, as kubectl get pod NAME -n NAMESPACE -o json prints it/],
+    ['containers that are not an array', { 'pod.json': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'checkout-7d9f8b6c5-x2x4q' }, spec: { containers: 5 } } }, /evidence file pod\.json: field spec\.containers: /],
+    ['another pod', { 'pod.json': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1' } } }, /evidence file pod\.json: field metadata\.name: names pod "web-1", but the finding's pod is "checkout-7d9f8b6c5-x2x4q"/],
+    ['owners that are not a List', { 'pod.json': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'checkout-7d9f8b6c5-x2x4q' } }, 'owners.json': [] }, /evidence file owners\.json: field \(root\): .*expected a List/],
+    ['a node label that is not a string', { 'node.json': { kind: 'Node', metadata: { name: 'gke-prod-eu-default-pool-1a2b3c4d-x9z8', labels: { zone: 7 } } } }, /evidence file node\.json: field metadata\.labels\.zone: /],
+    ['a node pool name that is not a string', { 'cluster.json': { name: 'prod-eu', nodePools: [{ name: 'ok' }, { name: 5 }] } }, /evidence file cluster\.json: field nodePools\[1\]\.name: not valid in a Cluster/],
+    ['a related finding with a numeric eventTime', { 'related-findings.json': [{ finding: { name: 'organizations/1/sources/2/findings/x', eventTime: 5 } }] }, /evidence file related-findings\.json: field \[0\]\.finding\.eventTime: not valid in a Finding: google\.protobuf\.Timestamp must be a string/],
+    ['a misspelt file name', { 'audit-log.json': [] }, /evidence file audit-log\.json: not a file --evidence reads \(known: related-findings\.json, /],
+  ])('exits 2 naming the file and the field for %s', async (_name, files, message) => {
+    const dir = writeEvidenceDir(freshDir(), { files });
+    const r = await runCli(['analyze', writeFinding(findingOn(target)), '--evidence', dir]);
+    expect(exit(r)).toMatchObject({ code: 2 });
+    expect(r.stdout).toBe('');
+    expectOneLineError(r.stderr, message);
+  });
+
+  it('exits 2 when DIR is not a directory', async () => {
+    const r = await runCli(['analyze', writeFinding(findingOn(target)), '--evidence', join(root, 'nope')]);
+    expect(exit(r)).toMatchObject({ code: 2 });
+    expectOneLineError(r.stderr, /--evidence ".*nope": cannot read it: ENOENT/);
+  });
+});
