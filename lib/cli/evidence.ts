@@ -226,7 +226,8 @@ export async function readEvidence(dir: string, finding: SocatFinding, options: 
   const readLogs = async (file: EvidenceFile, spec: LogQuerySpec): Promise<{ section: LogSection; decoded: DecodedEntry[] }> => {
     const plan = planLogQuery(finding.eventTime, spec, settings, options.now);
     const entries = await convert(file, (json) => arrayOf(json, 'LogEntry objects').map((e, i) => logEntryFromJson(e, `[${i}]`)));
-    // gcloud logging read prints newest first by default; the excerpts read oldest first, as the gatherer queries.
+    // gcloud logging read prints newest first by default (--order=desc,
+    // https://cloud.google.com/sdk/gcloud/reference/logging/read); the excerpts read oldest first, as the gatherer queries.
     const decoded = (await Promise.all(entries.map(decodeEntry))).sort(instantCompare);
     if (plan.gap !== null) gap(EVIDENCE_FILES[file], plan.gap.replace('time of triage', 'time of analysis'));
     const section = logSection(plan, spec, decoded, false, settings);
