@@ -31,7 +31,7 @@ import type { Gap } from '../gather/types.js';
 import type { Gathered } from '../report/analyze.js';
 import { parseRfc3339, toMillis } from '../timestamp.js';
 import { readNamespace, readNode, readOwners, readPod, type OwnerObject } from './kube-json.js';
-import { FieldError, describeJson, logEntryFromJson } from './log-entry-json.js';
+import { FieldError, describeJson, isPlainObject, logEntryFromJson } from './log-entry-json.js';
 import { protoType, fromJson } from './proto-json.js';
 import { fromListResultJson } from './scc.js';
 
@@ -40,6 +40,38 @@ export const MAX_EVIDENCE_FILE_BYTES = 256 * 1024 * 1024;
 
 /** Written beside the evidence by --save-evidence: the finding itself, so `analyze DIR/finding.json --evidence DIR` re-runs the triage. Not read here. */
 export const FINDING_FILE = 'finding.json';
+
+/**
+ * Written by --save-evidence: the files whose live read stopped short (a
+ * page cap), with why. Optional; hand-made exports need none, each of their
+ * files being a complete read.
+ */
+export const MANIFEST_FILE = 'evidence.json';
+
+export interface EvidenceManifest {
+  schemaVersion: 1;
+  incomplete: Partial<Record<EvidenceFile, string>>;
+}
+
+/** Files whose reads can stop short: the ones read page by page. */
+const PAGED: readonly EvidenceFile[] = ['related-findings.json', 'pod-logs.json', 'audit-logs.json', 'node-logs.json'];
+
+async function readManifest(dir: string): Promise<Partial<Record<EvidenceFile, string>>> {
+  const json = await readJson(dir, MANIFEST_FILE);
+  if (json === undefined) return {};
+  try {
+    if (!isPlainObject(json)) throw new FieldError('', `expected an object, got ${describeJson(json)}`);
+    if (json.schemaVersion !== 1) throw new FieldError('schemaVersion', `expected 1, got ${describeJson(json.schemaVersion)}`);
+    if (!isPlainObject(json.incomplete)) throw new FieldError('incomplete', `expected an object, got ${describeJson(json.incomplete)}`);
+    for (const [file, reason] of Object.entries(json.incomplete)) {
+      if (!(PAGED as readonly string[]).includes(file)) throw new FieldError(`incomplete.${file}`, `not a file read page by page (${PAGED.join(', ')})`);
+      if (typeof reason !== 'string') throw new FieldError(`incomplete.${file}`, `expected the reason as a string, got ${describeJson(reason)}`);
+    }
+    return json.incomplete as Partial<Record<EvidenceFile, string>>;
+  } catch (err) {
+    throw fileError(MANIFEST_FILE, err);
+  }
+}
 
 export interface EvidenceOptions {
   settings: GatherSettings;
@@ -54,7 +86,7 @@ function fileError(file: string, err: unknown): InvalidInputError {
   return new InvalidInputError(`evidence file ${file}: ${(err as Error).message}`);
 }
 
-async function readJson(dir: string, file: EvidenceFile): Promise<unknown | undefined> {
+async function readJson(dir: string, file: string): Promise<unknown | undefined> {
   const path = join(dir, file);
   let info;
   try {
@@ -106,11 +138,12 @@ export async function readEvidence(dir: string, finding: SocatFinding, options: 
   if (!info.isDirectory()) throw new InvalidInputError(`--evidence ${JSON.stringify(dir)} is not a directory`);
   // A misspelt file would otherwise be a silent gap.
   for (const name of await readdir(dir)) {
-    if (name.endsWith('.json') && name !== FINDING_FILE && !Object.hasOwn(EVIDENCE_FILES, name)) {
+    if (name.endsWith('.json') && name !== FINDING_FILE && name !== MANIFEST_FILE && !Object.hasOwn(EVIDENCE_FILES, name)) {
       throw new InvalidInputError(`evidence file ${name}: not a file --evidence reads (known: ${Object.keys(EVIDENCE_FILES).join(', ')})`);
     }
   }
 
+  const incomplete = await readManifest(dir);
   const files: Partial<Record<EvidenceFile, unknown>> = {};
   for (const file of Object.keys(EVIDENCE_FILES) as EvidenceFile[]) files[file] = await readJson(dir, file);
 
@@ -217,7 +250,7 @@ export async function readEvidence(dir: string, finding: SocatFinding, options: 
       centerMs = options.now.getTime();
     }
     sections.relatedFindings = selectRelated(
-      { candidates, truncated: false },
+      { candidates, truncated: incomplete['related-findings.json'] !== undefined },
       { finding, centerMs, windowMinutes: settings.relatedWindowMinutes, ownSourceName: options.ownSourceName, listCap: RELATED_FINDINGS_DEFAULTS.listCap },
     );
   }
@@ -230,8 +263,13 @@ export async function readEvidence(dir: string, finding: SocatFinding, options: 
     // https://cloud.google.com/sdk/gcloud/reference/logging/read); the excerpts read oldest first, as the gatherer queries.
     const decoded = (await Promise.all(entries.map(decodeEntry))).sort(instantCompare);
     if (plan.gap !== null) gap(EVIDENCE_FILES[file], plan.gap.replace('time of triage', 'time of analysis'));
-    const section = logSection(plan, spec, decoded, false, settings);
-    return { section: { ...section, source: `${file}, taken as the complete read of the window ${plan.window.start} to ${plan.window.end} for this filter` }, decoded };
+    const cut = incomplete[file];
+    const section = logSection(plan, spec, decoded, cut !== undefined, settings);
+    const source =
+      cut === undefined
+        ? `${file}, taken as the complete read of the window ${plan.window.start} to ${plan.window.end} for this filter`
+        : `${file}, an incomplete read of the window ${plan.window.start} to ${plan.window.end} for this filter: ${cut} (${MANIFEST_FILE})`;
+    return { section: { ...section, source }, decoded };
   };
   const logExport = (spec: LogQuerySpec, eventTime: string | null) =>
     `gcloud logging read --format=json with the filter ${oneLine(planLogQuery(eventTime, spec, settings, options.now).filter)}`;

@@ -49,7 +49,9 @@ Commands:
                      a FILE is read like analyze's. --dry-run gathers and analyzes but
                      writes nothing. Prints the report.
                      --save-evidence DIR  also write what the gatherers read, as the files
-                       analyze --evidence reads, so the triage can be re-run offline. DIR
+                       analyze --evidence reads, with finding.json and evidence.json (reads
+                       a page cap cut short stay incomplete offline), so the triage can be
+                       re-run offline: analyze DIR/finding.json --evidence DIR. DIR
                        must not exist (it is created, mode 0700) or be an empty directory;
                        files are created mode 0600 and never overwritten. They hold raw
                        logs and objects (secrets included): treat DIR as sensitive.

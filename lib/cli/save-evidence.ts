@@ -17,7 +17,7 @@ import type { EvidenceFile, EvidenceRecorder } from '../gather/evidence.js';
 import type { LogEntry } from '../gather/log-query.js';
 import { InvalidInputError } from '../errors.js';
 import type { Cluster } from '../gather/cluster.js';
-import { FINDING_FILE } from './evidence.js';
+import { FINDING_FILE, MANIFEST_FILE, type EvidenceManifest } from './evidence.js';
 import { logEntryToJson } from './log-entry-json.js';
 import { protoType, toJson } from './proto-json.js';
 import { toNotificationJson, type ListFindingsResult } from './scc.js';
@@ -48,8 +48,11 @@ export async function checkEvidenceDir(dir: string): Promise<{ create: boolean }
 /** Keeps what the gatherers hand over until the triage is done. */
 export class EvidenceCollector implements EvidenceRecorder {
   readonly recorded = new Map<EvidenceFile, unknown>();
-  record(file: EvidenceFile, value: unknown): void {
+  readonly incomplete = new Map<EvidenceFile, string>();
+  record(file: EvidenceFile, value: unknown, incomplete: string | null = null): void {
     this.recorded.set(file, value);
+    if (incomplete === null) this.incomplete.delete(file);
+    else this.incomplete.set(file, incomplete);
   }
 }
 
@@ -100,6 +103,10 @@ export async function writeEvidence(dir: string, collector: EvidenceCollector, f
       await writeNew(join(dir, file), `${JSON.stringify(await exportForm(file, value), null, 2)}\n`);
       written.push(file);
     }
+    // Which reads stopped short: analyze --evidence then reports them truncated instead of complete.
+    const manifest: EvidenceManifest = { schemaVersion: 1, incomplete: Object.fromEntries(collector.incomplete) };
+    await writeNew(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    written.push(MANIFEST_FILE);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new InvalidInputError(`--save-evidence ${JSON.stringify(dir)}: a file appeared in it while writing (${(err as Error).message}); nothing was overwritten`);

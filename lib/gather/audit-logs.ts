@@ -8,6 +8,7 @@
  * pods/exec there; Data Access logs would need logging.privateLogEntries.list.
  */
 import type { SocatFinding } from '../finding/types.js';
+import { LOG_READ_CUT } from './evidence.js';
 import { redactArgv } from '../redact.js';
 import type { GatherDeps } from './deps.js';
 import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, quoteValue, restriction, type AuditRecord, type DecodedEntry, type LogQuerySpec } from './log-query.js';
@@ -263,7 +264,7 @@ export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
     if (!spec || !project || !pod) throw new Error('auditLogs ran without the cluster and pod that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
     const { section, decoded, entries } = await queryLogs(ctx, spec);
-    ctx.deps.evidence?.record('audit-logs.json', entries);
+    ctx.deps.evidence?.record('audit-logs.json', entries, section.truncated ? LOG_READ_CUT : null);
     const target: PodTarget = { namespace, pod };
     return { ...section, ...auditEvidence(decoded, target) };
   },

@@ -27,8 +27,13 @@ export type EvidenceFile = keyof typeof EVIDENCE_FILES;
  * Receives what a gatherer read, as the client library returned it: the
  * ListFindings results, the GKE Cluster, the Kubernetes objects, the raw
  * LogEntry objects of every page read. Called at most once per file and
- * triage (owners.json: the whole chain at once).
+ * triage (owners.json: the whole chain at once). `incomplete` says why the
+ * read did not cover everything that matched (a page cap), so the file is
+ * never taken offline for the complete read it was not.
  */
 export interface EvidenceRecorder {
-  record(file: EvidenceFile, value: unknown): void;
+  record(file: EvidenceFile, value: unknown, incomplete?: string | null): void;
 }
+
+/** Why a log read stopped short; the same words for every log file. */
+export const LOG_READ_CUT = 'more entries matched than were read (the page cap LOG_ENTRIES_MAX)';

@@ -367,7 +367,7 @@ async function listShared(deps: GatherDeps, query: RelatedQuery, options: Relate
     }
     request = next && next.pageToken ? next : null;
   }
-  deps.evidence?.record('related-findings.json', read);
+  deps.evidence?.record('related-findings.json', read, request !== null ? `more pages remained after ${options.maxPages} pages of ${options.pageSize}` : null);
   return { candidates, truncated: request !== null };
 }
 

@@ -45,18 +45,24 @@ describe('triage --dry-run --save-evidence, then analyze --evidence', () => {
   });
 
   it.each([
-    ['the attack (no exec, related findings, privileged pod)', (w: World) => seedAttack(w, new Date(Date.now() - 120_000))],
-    ["the admin session (an allow-listed SRE's exec running socat)", (w: World) => seedAdmin(w, new Date(Date.now() - 90_000))],
-  ])('gives the same verdict offline as the triage for %s', async (_name, seed) => {
+    ['the attack (no exec, related findings, privileged pod)', (w: World) => seedAttack(w, new Date(Date.now() - 120_000)), {}],
+    ["the admin session (an allow-listed SRE's exec running socat)", (w: World) => seedAdmin(w, new Date(Date.now() - 90_000)), {}],
+    ['the attack, with log reads cut short by the page cap (kept incomplete offline)', (w: World) => seedAttack(w, new Date(Date.now() - 30_000)), { LOG_ENTRIES_MAX: '1' }],
+  ])('gives the same verdict offline as the triage for %s', async (_name, seed, extra: Record<string, string>) => {
     const scenario = seed(world);
     const dir = freshDir();
-    const live = await runCli(['triage', scenario.findingName, '--dry-run', '--save-evidence', dir, '--json'], { env });
+    const caseEnv = { ...env, ...extra };
+    const live = await runCli(['triage', scenario.findingName, '--dry-run', '--save-evidence', dir, '--json'], { env: caseEnv });
     expect(exit(live)).toMatchObject({ code: 0 });
-    expect(live.stderr).toMatch(/^evidence: 10 files written to /);
+    expect(live.stderr).toMatch(/^evidence: 11 files written to /);
     const triage = JSON.parse(live.stdout).report;
 
     // Every gatherer with a file answered, so every file is there, created 0600 in a 0700 directory.
-    expect(readdirSync(dir).sort()).toEqual(['finding.json', ...Object.keys(EVIDENCE_FILES)].sort());
+    expect(readdirSync(dir).sort()).toEqual(['evidence.json', 'finding.json', ...Object.keys(EVIDENCE_FILES)].sort());
+    const manifest = JSON.parse(readFileSync(join(dir, 'evidence.json'), 'utf8'));
+    const cut = (['pod', 'audit', 'node'] as const).filter((l) => triage.logs[l].truncated).map((l) => `${l}-logs.json`);
+    expect(Object.keys(manifest.incomplete).sort()).toEqual(cut.sort());
+    expect(triage.logs.pod.truncated).toBe(Boolean(extra.LOG_ENTRIES_MAX));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
     // Shaped as the exports: gcloud's LogEntry JSON and ListFindingsResult, kubectl's objects and List.
@@ -68,7 +74,7 @@ describe('triage --dry-run --save-evidence, then analyze --evidence', () => {
     expect(JSON.parse(readFileSync(join(dir, 'owners.json'), 'utf8'))).toMatchObject({ kind: 'List', items: [{ kind: 'ReplicaSet' }, { kind: 'Deployment' }] });
     expect(JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'))).toMatchObject({ name: 'shop-prod', status: 'RUNNING' });
 
-    const offline = await runCli(['analyze', join(dir, 'finding.json'), '--evidence', dir], { env });
+    const offline = await runCli(['analyze', join(dir, 'finding.json'), '--evidence', dir], { env: caseEnv });
     expect(exit(offline)).toMatchObject({ code: 0 });
     expect(offline.stderr).toBe('');
     const report = JSON.parse(offline.stdout);
@@ -79,7 +85,7 @@ describe('triage --dry-run --save-evidence, then analyze --evidence', () => {
     for (const log of ['pod', 'audit', 'node'] as const) {
       const { source, ...rest } = report.logs[log];
       expect(rest).toEqual(triage.logs[log]);
-      expect(source).toMatch(/taken as the complete read of the window/);
+      expect(source).toMatch(triage.logs[log].truncated ? /an incomplete read of the window .*: more entries matched than were read/ : /taken as the complete read of the window/);
     }
     // The only gap offline is the one section that has no evidence file.
     expect(report.gaps).toEqual([{ section: 'contacts', reason: 'not gathered: Essential Contacts have no evidence file' }]);
@@ -211,6 +217,7 @@ describe('analyze --evidence on exports', () => {
     ['a node label that is not a string', { 'node.json': { kind: 'Node', metadata: { name: 'gke-prod-eu-default-pool-1a2b3c4d-x9z8', labels: { zone: 7 } } } }, /evidence file node\.json: field metadata\.labels\.zone: /],
     ['a node pool name that is not a string', { 'cluster.json': { name: 'prod-eu', nodePools: [{ name: 'ok' }, { name: 5 }] } }, /evidence file cluster\.json: field nodePools\[1\]\.name: not valid in a Cluster/],
     ['a related finding with a numeric eventTime', { 'related-findings.json': [{ finding: { name: 'organizations/1/sources/2/findings/x', eventTime: 5 } }] }, /evidence file related-findings\.json: field \[0\]\.finding\.eventTime: not valid in a Finding: google\.protobuf\.Timestamp must be a string/],
+    ['a manifest naming a file that is not read page by page', { 'evidence.json': { schemaVersion: 1, incomplete: { 'pod.json': 'x' } } }, /evidence file evidence\.json: field incomplete\.pod\.json: not a file read page by page/],
     ['a misspelt file name', { 'audit-log.json': [] }, /evidence file audit-log\.json: not a file --evidence reads \(known: related-findings\.json, /],
   ])('exits 2 naming the file and the field for %s', async (_name, files, message) => {
     const dir = writeEvidenceDir(freshDir(), { files });
