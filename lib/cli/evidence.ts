@@ -171,6 +171,8 @@ export async function readEvidence(dir: string, finding: SocatFinding, options: 
   else if (files['cluster.json'] === undefined) gap('cluster', missingFile('cluster.json', 'gcloud container clusters describe --format=json'));
   else {
     sections.cluster = await convert('cluster.json', (json) => {
+      // gcloud prints the Cluster resource in proto3 JSON (camelCase, enums by name):
+      // https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#Cluster
       const cluster = fromJson(protoType('@google-cloud/container/build/protos/protos.json', 'google.container.v1.Cluster'), json, '') as Cluster;
       if (finding.cluster && typeof cluster.name === 'string' && cluster.name !== '' && cluster.name !== finding.cluster.name) {
         throw new FieldError('name', `names cluster ${JSON.stringify(cluster.name)}, but the finding's cluster is ${JSON.stringify(finding.cluster.name)}`);

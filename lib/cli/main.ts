@@ -42,7 +42,7 @@ Commands:
                        The window, caps and verdict settings come from the function's
                        variables (LOG_WINDOW_*, RELATED_WINDOW_MINUTES, VERDICT_*, ...).
 
-  triage FINDING_NAME|FILE [--dry-run [--save-evidence DIR]]
+  triage FINDING_NAME|FILE [--dry-run] [--save-evidence DIR]
                      Run the function's triage for one finding now (gather, analyze, write
                      back), even if it was triaged before. A FINDING_NAME
                      (organizations/O/sources/S[/locations/L]/findings/F) is read from SCC;
