@@ -189,6 +189,26 @@ describe('analyze --evidence on exports', () => {
     expect(report.logs.audit.first[0]).toMatchObject({ timestamp: '2026-11-27T09:59:15Z', severity: 'NOTICE' });
   });
 
+  it('reads related findings as gcloud scc findings list --format=json prints them: ListFindingsResult {finding, resource} in proto3 JSON', async () => {
+    // A listed result carries the same Finding JSON SCC publishes in a notification (test/fixtures/notifications).
+    const n = findingOn(target);
+    const sibling = structuredClone(n);
+    sibling.finding.name = sibling.finding.name.replace(/findings\/[^/]+$/, 'findings/0a1b2c3d4e5f60718293a4b5c6d7e8f9');
+    sibling.finding.canonicalName = sibling.finding.name;
+    sibling.finding.category = 'Execution: Added Binary Executed';
+    sibling.finding.eventTime = '2026-11-27T09:55:58.120Z';
+    const farAway = structuredClone(sibling);
+    farAway.finding.name = farAway.finding.name.replace(/findings\/[^/]+$/, 'findings/ffffffffffffffffffffffffffffffff');
+    farAway.finding.eventTime = '2026-11-27T06:00:00Z';
+    const dir = writeEvidenceDir(freshDir(), { files: { 'related-findings.json': [n, sibling, farAway].map((x) => ({ finding: x.finding, resource: x.resource })) } });
+    const r = await runCli(['analyze', writeFinding(n), '--evidence', dir]);
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const related = JSON.parse(r.stdout).relatedFindings;
+    // The finding itself is never its own relative; one outside the window is not counted.
+    expect(related).toMatchObject({ windowMinutes: 60, truncated: false, otherInClusterCount: 0, countsByCategory: { 'Execution: Added Binary Executed': 1 } });
+    expect(related.sameContainer).toEqual([expect.objectContaining({ category: 'Execution: Added Binary Executed', eventTime: '2026-11-27T09:55:58.120Z', pod: target.pod, severity: 'CRITICAL', state: 'ACTIVE' })]);
+  });
+
   it('takes every missing file as a gap, worded as an unavailable gatherer, with the export that produces it', async () => {
     const dir = freshDir();
     mkdirSync(dir);
