@@ -33,8 +33,12 @@ export interface KubeApis {
 export interface KubeAccess {
   /** host or host:port, without scheme (GKE's `endpoint`). */
   endpoint: string;
-  /** base64 of the PEM CA certificate (GKE's masterAuth.clusterCaCertificate). */
-  caCertificate: string;
+  /**
+   * base64 of the PEM CA certificate (GKE's masterAuth.clusterCaCertificate);
+   * null for GKE's DNS-based endpoint, whose certificate is publicly trusted
+   * (lib/gather/cluster.ts controlPlaneRoute): the system trust store applies.
+   */
+  caCertificate: string | null;
 }
 
 /** The emulators accept this token; the real clusters get a Google access token instead. */
@@ -286,7 +290,7 @@ function newKubeApis(sdk: KubeSdk, access: KubeAccess, token: string): KubeApis 
   }
   const kc = new PooledKubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'target', server: `https://${access.endpoint}`, caData: access.caCertificate, skipTLSVerify: false }],
+    clusters: [{ name: 'target', server: `https://${access.endpoint}`, ...(access.caCertificate === null ? {} : { caData: access.caCertificate }), skipTLSVerify: false }],
     users: [{ name: 'function', token }],
     contexts: [{ name: 'target', cluster: 'target', user: 'function' }],
     currentContext: 'target',

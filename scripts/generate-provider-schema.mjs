@@ -15,13 +15,18 @@
  * a scratch directory OUTSIDE the project, never in /work/main:
  *
  *   mkdir -p /tmp/schema-gen && cd /tmp/schema-gen && npm init -y
- *   npm install --ignore-scripts @cdktf/provider-google@16.12.1 @cdktf/provider-archive@11.0.1
+ *   npm install --ignore-scripts @cdktf/provider-google@16.12.1 @cdktf/provider-archive@11.0.1 @cdktf/provider-time@11.0.1
  *   cd /work/main && node scripts/generate-provider-schema.mjs \
  *     --google /tmp/schema-gen/node_modules/@cdktf/provider-google \
- *     --archive /tmp/schema-gen/node_modules/@cdktf/provider-archive
+ *     --archive /tmp/schema-gen/node_modules/@cdktf/provider-archive \
+ *     --time /tmp/schema-gen/node_modules/@cdktf/provider-time
+ *
+ * (`npm pack` of the three and extracting package/package.json and
+ * package/lib/<type>/index.js serves as well, without the 300 MB install.)
  *
  * @cdktf/provider-google 16.12.1 is hashicorp/google 6.50.0;
- * @cdktf/provider-archive 11.0.1 is hashicorp/archive 2.7.1 (see each
+ * @cdktf/provider-archive 11.0.1 is hashicorp/archive 2.7.1;
+ * @cdktf/provider-time 11.0.1 is hashicorp/time 0.13.1 (see each
  * package.json's cdktf.provider). Rerun after adding a resource or data source
  * type to terraform/, or after moving to another provider version (then also
  * move the constraint in terraform/versions.tf).
@@ -52,6 +57,12 @@ const PROVIDERS = {
     option: '--archive',
     defaultPath: '/tmp/schema-gen/node_modules/@cdktf/provider-archive',
     output: 'terraform/schema/archive-provider-schema.json',
+  },
+  time: {
+    address: 'registry.terraform.io/hashicorp/time',
+    option: '--time',
+    defaultPath: '/tmp/schema-gen/node_modules/@cdktf/provider-time',
+    output: 'terraform/schema/time-provider-schema.json',
   },
 };
 

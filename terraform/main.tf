@@ -73,6 +73,9 @@ resource "google_project_service" "required" {
   disable_on_destroy = false
 }
 
+# Read at plan time, billed to the host project (user_project_override in the
+# examples): the Cloud Resource Manager API must already be on there, before
+# the first plan (README, Deploying to a new organization).
 data "google_project" "host" {
   project_id = var.project_id
 }
@@ -102,7 +105,8 @@ resource "google_pubsub_topic" "notifications" {
 
 resource "google_scc_v2_organization_notification_config" "socat" {
   organization = var.organization_id
-  location     = "global"
+  # Organizations with data residency keep SCC data in eu, us, ... instead of global.
+  location     = var.scc_location
   config_id    = var.name_prefix
   description  = "Streams ACTIVE socat reverse shell findings to ${google_pubsub_topic.notifications.id} for scc-socat-triage."
   pubsub_topic = google_pubsub_topic.notifications.id
@@ -110,6 +114,11 @@ resource "google_scc_v2_organization_notification_config" "socat" {
   streaming_config {
     filter = local.notification_filter
   }
+
+  # Streaming starts when the config exists: a finding notified before the
+  # push subscription exists would reach a topic nobody subscribes to and be
+  # dropped (Pub/Sub keeps messages only for existing subscriptions).
+  depends_on = [google_pubsub_subscription.push]
 }
 
 # SCC's per-organization notification service agent publishes the findings.
@@ -162,7 +171,13 @@ resource "google_cloudfunctions2_function" "triage" {
   build_config {
     runtime         = "nodejs24"
     entry_point     = "triageSocatFinding"
-    service_account = var.build_service_account_email == null ? null : "projects/${var.project_id}/serviceAccounts/${var.build_service_account_email}"
+    # Never the project's default build account: since July 2024 new projects
+    # may give it too few permissions, and the organization policy
+    # iam.automaticIamGrantsForDefaultServiceAccounts (enforced in new
+    # organizations) leaves it without any, so the first build fails
+    # (https://cloud.google.com/functions/docs/securing/build-custom-sa;
+    # GoogleCloudPlatform/terraform-google-cloud-functions issue 129, PR 130).
+    service_account = "projects/${var.project_id}/serviceAccounts/${local.build_service_account_email}"
 
     source {
       storage_source {
@@ -185,6 +200,12 @@ resource "google_cloudfunctions2_function" "triage" {
     max_instance_count               = var.function_max_instance_count
     max_instance_request_concurrency = var.function_concurrent_requests_per_instance
     ingress_settings                 = var.function_ingress_settings
+    # For clusters whose control plane answers only on a private IP (no DNS
+    # endpoint with allow_external_traffic): the function reaches the VPC
+    # through a Serverless VPC Access connector. The pinned provider (6.50)
+    # has no Direct VPC egress fields on google_cloudfunctions2_function.
+    vpc_connector                 = var.vpc_connector
+    vpc_connector_egress_settings = var.vpc_connector == null ? null : var.vpc_connector_egress_settings
     all_traffic_on_latest_revision   = true
     environment_variables            = local.function_environment
   }
@@ -202,12 +223,21 @@ resource "google_cloudfunctions2_function" "triage" {
       condition     = var.function_min_instance_count <= var.function_max_instance_count
       error_message = "function_min_instance_count cannot exceed function_max_instance_count."
     }
+    # lib/config.ts refuses to start otherwise; caught at plan time instead of as a crashing function.
+    precondition {
+      condition     = var.verdict_benign_threshold_points < var.verdict_malicious_threshold_points
+      error_message = "verdict_benign_threshold_points must be below verdict_malicious_threshold_points."
+    }
   }
 
   # The function must hold its permissions before the first notification reaches it.
   depends_on = [
     google_project_service.required,
     google_organization_iam_member.function_org_wide,
+    google_organization_iam_member.function_cluster_reads,
+    google_folder_iam_member.function_cluster_reads,
+    google_project_iam_member.function_cluster_reads,
     google_scc_v2_organization_source_iam_member.function_writes_own_source,
+    google_project_iam_member.build,
   ]
 }

@@ -75,6 +75,20 @@ resource "google_logging_metric" "duration" {
   }
 }
 
+# A log-based metric can be missing from Cloud Monitoring for up to 10 minutes
+# after it is created, and an alert policy filtering on it fails with 404
+# "Cannot find metric(s)" meanwhile (hashicorp/terraform-provider-google issue
+# 11102, open). The wait runs once, when the metrics are first created (or
+# renamed); later applies do not wait.
+resource "time_sleep" "log_metrics_propagated" {
+  create_duration = "${var.log_metric_propagation_seconds}s"
+
+  triggers = {
+    outcomes = google_logging_metric.outcomes.id
+    duration = google_logging_metric.duration.id
+  }
+}
+
 resource "google_monitoring_alert_policy" "triage_failures" {
   project               = var.project_id
   display_name          = "scc-socat-triage ${var.name_prefix} (org ${var.organization_id}): failures or dead letters"
@@ -143,4 +157,6 @@ resource "google_monitoring_alert_policy" "triage_failures" {
         see the module README, "Dead letters", to inspect and replay them.
     EOT
   }
+
+  depends_on = [time_sleep.log_metrics_propagated]
 }

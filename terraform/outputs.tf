@@ -9,7 +9,7 @@ output "function_uri" {
 }
 
 output "function_service_account_email" {
-  description = "Runtime identity of the function; holds exactly the two custom roles."
+  description = "Runtime identity of the function; holds only the module's custom roles (custom_role_ids)."
   value       = google_service_account.function.email
 }
 
@@ -53,11 +53,18 @@ output "dead_letter_subscription" {
   value       = google_pubsub_subscription.dead_letter.id
 }
 
+output "build_service_account_email" {
+  description = "Identity Cloud Build builds the function as: the module's <prefix>-build account, or build_service_account_email."
+  value       = local.build_service_account_email
+}
+
 output "custom_role_ids" {
-  description = "The two custom organization roles granted to the function, by scope."
+  description = "The custom organization roles granted to the function, by what they cover (fanout_publisher only when fanout_topic is set)."
   value = {
-    own_source = google_organization_iam_custom_role.own_source_writer.name
-    org_wide   = google_organization_iam_custom_role.org_wide.name
+    own_source       = google_organization_iam_custom_role.own_source_writer.name
+    org_wide         = google_organization_iam_custom_role.org_wide.name
+    cluster_reads    = google_organization_iam_custom_role.cluster_reads.name
+    fanout_publisher = one(google_organization_iam_custom_role.fanout_publisher[*].name)
   }
 }
 

@@ -34,6 +34,39 @@ variable "name_prefix" {
   }
 }
 
+variable "scc_location" {
+  type        = string
+  description = "SCC location of the notification config: \"global\", or the data residency location of an organization with data residency controls (e.g. \"eu\", \"us\")."
+  default     = "global"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,62}$", var.scc_location))
+    error_message = "scc_location must be an SCC location id such as global, eu or us."
+  }
+}
+
+variable "read_scope" {
+  type = object({
+    folder_ids  = optional(list(string), [])
+    project_ids = optional(list(string), [])
+  })
+  description = "Where the function may read clusters, pods, nodes, namespaces, logs and contacts: the whole organization when both lists are empty (default), else only the folders (numeric ids) or only the projects (ids) listed. Exactly one kind."
+  default     = { folder_ids = [], project_ids = [] }
+
+  validation {
+    condition     = length(var.read_scope.folder_ids) == 0 || length(var.read_scope.project_ids) == 0
+    error_message = "read_scope takes folder_ids or project_ids, not both (both empty: the organization)."
+  }
+  validation {
+    condition     = alltrue([for f in var.read_scope.folder_ids : can(regex("^[0-9]{1,32}$", f))])
+    error_message = "read_scope.folder_ids must be numeric folder ids, without the folders/ prefix."
+  }
+  validation {
+    condition     = alltrue([for p in var.read_scope.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", p))])
+    error_message = "read_scope.project_ids must be project ids (6-30 lowercase letters, digits, hyphens)."
+  }
+}
+
 variable "labels" {
   type        = map(string)
   description = "Labels added to every resource that takes labels."
@@ -257,7 +290,7 @@ variable "verdict_malicious_threshold_points" {
 
 variable "verdict_benign_threshold_points" {
   type        = number
-  description = "VERDICT_BENIGN_THRESHOLD: a score at or below this is likely_benign_admin; must be below the malicious threshold (the function refuses to start otherwise)."
+  description = "VERDICT_BENIGN_THRESHOLD: a score at or below this is likely_benign_admin; must be below the malicious threshold (checked at plan time; the function refuses to start otherwise)."
   default     = -20
 }
 
@@ -344,8 +377,30 @@ variable "function_ingress_settings" {
 
 variable "build_service_account_email" {
   type        = string
-  description = "Service account Cloud Build uses to build the function (needs roles/logging.logWriter, roles/artifactregistry.writer and roles/storage.objectViewer in project_id). null = the project's default build service account."
+  description = "An existing service account for Cloud Build to build the function as (it needs roles/logging.logWriter, roles/artifactregistry.writer and roles/storage.objectAdmin in project_id). null = the module creates <prefix>-build with those roles."
   default     = null
+}
+
+variable "vpc_connector" {
+  type        = string
+  description = "Serverless VPC Access connector (projects/P/locations/R/connectors/C) the function sends traffic through, for clusters whose control plane answers only on a private IP and has no DNS endpoint open to it. null = no VPC egress."
+  default     = null
+
+  validation {
+    condition     = var.vpc_connector == null || can(regex("^projects/[^/]+/locations/[^/]+/connectors/[^/]+$", var.vpc_connector))
+    error_message = "vpc_connector must be null or projects/PROJECT/locations/REGION/connectors/NAME."
+  }
+}
+
+variable "vpc_connector_egress_settings" {
+  type        = string
+  description = "Which traffic goes through vpc_connector: PRIVATE_RANGES_ONLY (private control plane IPs; Google APIs stay direct) or ALL_TRAFFIC."
+  default     = "PRIVATE_RANGES_ONLY"
+
+  validation {
+    condition     = contains(["PRIVATE_RANGES_ONLY", "ALL_TRAFFIC"], var.vpc_connector_egress_settings)
+    error_message = "vpc_connector_egress_settings must be PRIVATE_RANGES_ONLY or ALL_TRAFFIC."
+  }
 }
 
 # ---------------------------------------------------------------------------
@@ -425,6 +480,17 @@ variable "alert_window_seconds" {
   validation {
     condition     = var.alert_window_seconds >= 60 && var.alert_window_seconds <= 86400
     error_message = "alert_window_seconds must be between 60 and 86400."
+  }
+}
+
+variable "log_metric_propagation_seconds" {
+  type        = number
+  description = "How long the first apply waits between creating the log-based metrics and the alert policy that filters on them (Cloud Monitoring can take up to 10 minutes to know a new metric)."
+  default     = 600
+
+  validation {
+    condition     = var.log_metric_propagation_seconds >= 0 && var.log_metric_propagation_seconds <= 1800
+    error_message = "log_metric_propagation_seconds must be between 0 and 1800."
   }
 }
 

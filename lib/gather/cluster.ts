@@ -10,7 +10,8 @@
 import type { protos } from '@google-cloud/container';
 import type { SocatFinding } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
-import type { ClusterSection, GatheredSections } from './sections.js';
+import type { KubeAccess } from '../clients.js';
+import type { ClusterSection, ControlPlanePath, GatheredSections } from './sections.js';
 import { untilAborted } from './abort.js';
 import { GatherGap, type Gatherer } from './types.js';
 
@@ -168,16 +169,62 @@ export function privateEndpointOnly(cluster: Cluster): boolean | null {
  * preferring privateEndpoint would change nothing then and would pick an
  * address the function may not reach (no VPC egress) when the public one is
  * on. privateEndpoint is only the fallback when `endpoint` is empty and the
- * public endpoint is off. The DNS endpoint is not used: it presents a public
- * certificate, not the cluster CA that KubeAccess carries.
+ * public endpoint is off.
  */
-export function clusterAccess(cluster: Cluster): ClusterSection['access'] {
-  const caCertificate = str(cluster.masterAuth?.clusterCaCertificate);
-  let endpoint = str(cluster.endpoint);
-  if (endpoint === null && privateEndpointOnly(cluster) === true) {
-    endpoint = str(cluster.controlPlaneEndpointsConfig?.ipEndpointsConfig?.privateEndpoint) ?? str(cluster.privateClusterConfig?.privateEndpoint);
+function ipEndpoint(cluster: Cluster): string | null {
+  const endpoint = str(cluster.endpoint);
+  if (endpoint !== null || privateEndpointOnly(cluster) !== true) return endpoint;
+  return str(cluster.controlPlaneEndpointsConfig?.ipEndpointsConfig?.privateEndpoint) ?? str(cluster.privateClusterConfig?.privateEndpoint);
+}
+
+export interface ControlPlaneRoute {
+  path: ControlPlanePath | null;
+  access: KubeAccess | null;
+  /** Why no path works, naming the setting that would open one; null when there is a path. */
+  unreachable: string | null;
+}
+
+/**
+ * How the Kubernetes gatherers reach the control plane.
+ *
+ * The DNS-based endpoint first, when it takes user traffic
+ * (ControlPlaneEndpointsConfig.DNSEndpointConfig in google/container/v1
+ * cluster_service.proto: `endpoint` "is accessible from the public internet
+ * ... the behavior may change according to the value of
+ * allow_external_traffic", which "controls whether user traffic is allowed
+ * over this endpoint"). It is reachable from anywhere Google APIs are, so a
+ * private cluster needs no VPC egress; IAM checks container.clusters.connect
+ * before the request reaches the API server (cloud.google.com/kubernetes-engine/docs/concepts/network-isolation,
+ * "DNS-based endpoint"). Google's front end terminates TLS there with a
+ * publicly trusted certificate, not one of the cluster CA: trusting only the
+ * cluster CA fails with "unknown authority" (gke-labs/kube-agents issue 1797,
+ * crossplane-contrib/provider-upjet-gcp issue 988), so the access carries no
+ * CA and the system trust store applies.
+ *
+ * Otherwise the IP endpoint with the cluster CA: public, or private only,
+ * which the function reaches only through VPC egress (terraform vpc_connector).
+ */
+export function controlPlaneRoute(cluster: Cluster): ControlPlaneRoute {
+  const endpoints = cluster.controlPlaneEndpointsConfig;
+  const dns = str(endpoints?.dnsEndpointConfig?.endpoint);
+  const dnsOpen = dns !== null && endpoints?.dnsEndpointConfig?.allowExternalTraffic === true;
+  if (dnsOpen) return { path: 'dns-endpoint', access: { endpoint: dns, caCertificate: null }, unreachable: null };
+  const openDns = 'allow external traffic on its DNS endpoint (gcloud container clusters update CLUSTER --enable-dns-access)';
+  if (endpoints?.ipEndpointsConfig?.enabled === false) {
+    return { path: null, access: null, unreachable: `control plane unreachable: its IP endpoints are disabled and its DNS endpoint takes no external traffic; ${openDns}` };
   }
-  return endpoint !== null && caCertificate !== null ? { endpoint, caCertificate } : null;
+  const endpoint = ipEndpoint(cluster);
+  const caCertificate = str(cluster.masterAuth?.clusterCaCertificate);
+  // Some clusters without IP access report the DNS name as `endpoint`; the cluster CA does not sign it.
+  if (endpoint === null || caCertificate === null || endpoint === dns) {
+    return { path: null, access: null, unreachable: 'cluster endpoint unknown' };
+  }
+  const path = privateEndpointOnly(cluster) === true ? 'private-ip' : 'public-ip';
+  return { path, access: { endpoint, caCertificate }, unreachable: null };
+}
+
+export function clusterAccess(cluster: Cluster): ClusterSection['access'] {
+  return controlPlaneRoute(cluster).access;
 }
 
 /** Enabled logging components; [] when logging is off; null when unknown. */
@@ -250,6 +297,7 @@ export function clusterSection(cluster: Cluster, finding: SocatFinding): Cluster
   const labels: Record<string, string> = { ...(cluster.resourceLabels ?? {}) };
   const ipPolicy = cluster.ipAllocationPolicy;
   const node = finding.workload.node;
+  const route = controlPlaneRoute(cluster);
   return {
     location,
     locationType: locationTypeOf(location) ?? ref?.locationType ?? null,
@@ -268,7 +316,9 @@ export function clusterSection(cluster: Cluster, finding: SocatFinding): Cluster
     nodePool: node !== null && name !== null ? nodePoolOfNode(node, name, cluster.nodePools ?? []) : null,
     // The project as the finding named it: the console accepts an id or a number.
     consoleUrl: ref && location !== null && name !== null ? clusterConsoleUrl(ref.project, location, name) : null,
-    access: clusterAccess(cluster),
+    controlPlanePath: route.path,
+    controlPlaneUnreachable: route.unreachable,
+    access: route.access,
   };
 }
 
@@ -310,7 +360,7 @@ function abortedGap(signal: AbortSignal): GatherGap {
 
 export const clusterGatherer: Gatherer<GatherDeps, GatheredSections, 'cluster'> = {
   section: 'cluster',
-  description: 'GKE cluster details (location, version, labels and owners, network, policy, logging, node pool) and the endpoint the Kubernetes gatherers use',
+  description: 'GKE cluster details (location, version, labels and owners, network, policy, logging, node pool) and the control plane endpoint the Kubernetes gatherers use (DNS-based, public IP or private IP)',
   needs: [],
   api: 'container.googleapis.com ClusterManager.GetCluster',
   permissions: ['container.clusters.get'],

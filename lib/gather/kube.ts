@@ -127,10 +127,30 @@ export function kubeTime(value: Date | string | undefined | null): string | null
   return d.toISOString().replace('.000Z', 'Z');
 }
 
+/**
+ * Every Kubernetes call through GKE's DNS-based endpoint needs this IAM
+ * permission on the cluster, checked before the request reaches the API
+ * server (cloud.google.com/kubernetes-engine/docs/concepts/network-isolation,
+ * "DNS-based endpoint"); the IP endpoints do not check it.
+ */
+export const CONNECT_THROUGH_DNS_ENDPOINT = 'container.clusters.connect';
+
 export function clusterAccess(sections: Partial<GatheredSections>): KubeAccess {
   const access = sections.cluster?.access ?? null;
-  if (!access) throw new GatherGap('cluster endpoint unknown');
+  if (!access) throw new GatherGap(sections.cluster?.controlPlaneUnreachable ?? 'cluster endpoint unknown');
   return access;
+}
+
+/**
+ * A private-only IP endpoint is reached only through VPC egress the function
+ * may not have: a network failure there names the two settings that open a way.
+ */
+export function withRouteHint(err: unknown, sections: Partial<GatheredSections>): unknown {
+  if (sections.cluster?.controlPlanePath !== 'private-ip' || !(err instanceof Error) || !err.message.startsWith('Kubernetes API unreachable')) return err;
+  // A new error: the failed read may be shared through the cache by other triages.
+  const hint = " (the control plane answers only on its private IP: deploy the function with VPC egress (terraform vpc_connector), or allow external traffic on the cluster's DNS endpoint)";
+  const code = (err as { code?: unknown }).code;
+  return Object.assign(new Error(`${err.message}${hint}`, { cause: err }), typeof code === 'string' ? { code } : {});
 }
 
 /** A GKE console page of a node or pod: .../kubernetes/KIND/LOCATION/CLUSTER/PARTS.../PAGE?project=P, each part URL-encoded. */

@@ -6,7 +6,7 @@
  */
 import type { V1Namespace } from '@kubernetes/client-node';
 import type { GatherDeps } from './deps.js';
-import { clusterAccess, isAbortError, kubeCall, kubeStatus } from './kube.js';
+import { clusterAccess, CONNECT_THROUGH_DNS_ENDPOINT, isAbortError, kubeCall, kubeStatus, withRouteHint } from './kube.js';
 import type { GatheredSections } from './sections.js';
 import { GatherGap, type Gatherer } from './types.js';
 
@@ -34,7 +34,7 @@ export const namespaceGatherer: Gatherer<GatherDeps, GatheredSections, 'namespac
   description: "The pod's namespace (playbook Step 7): its labels and annotations, where teams record who owns it (team, owner, contact, on-call).",
   needs: ['cluster'],
   api: 'Kubernetes API core/v1 namespaces get',
-  permissions: ['container.namespaces.get'],
+  permissions: ['container.namespaces.get', CONNECT_THROUGH_DNS_ENDPOINT],
   enabledByDefault: true,
   missing(finding) {
     return finding.workload.namespace ? null : 'the finding names no namespace';
@@ -63,7 +63,7 @@ export const namespaceGatherer: Gatherer<GatherDeps, GatheredSections, 'namespac
       }
     } catch (err) {
       if (kubeStatus(err) === 404) throw new GatherGap(`namespace ${name} no longer exists`);
-      throw err;
+      throw withRouteHint(err, ctx.sections);
     }
     // The cached object is shared by every triage in this instance: hand out a copy.
     return structuredClone(section);

@@ -6,7 +6,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { ClusterRef } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
-import { clusterAccess, isAbortError, kubeCall, kubeConsoleUrl, kubeStatus, kubeTime } from './kube.js';
+import { clusterAccess, CONNECT_THROUGH_DNS_ENDPOINT, isAbortError, kubeCall, kubeConsoleUrl, kubeStatus, kubeTime, withRouteHint } from './kube.js';
 import type { GatheredSections, NodeSection } from './sections.js';
 import { GatherGap, type Gatherer } from './types.js';
 
@@ -37,7 +37,7 @@ export const nodeGatherer: Gatherer<GatherDeps, GatheredSections, 'node'> = {
   description: 'The GKE node the container ran on (playbook Step 2): Compute Engine instance id, node pool, zone, OS image, kernel and container runtime, labels.',
   needs: ['cluster'],
   api: 'Kubernetes API core/v1 nodes get',
-  permissions: ['container.nodes.get'],
+  permissions: ['container.nodes.get', CONNECT_THROUGH_DNS_ENDPOINT],
   enabledByDefault: true,
   missing(finding) {
     return finding.workload.node ? null : 'the finding names no node (VM_Instance_Name)';
@@ -59,7 +59,7 @@ export const nodeGatherer: Gatherer<GatherDeps, GatheredSections, 'node'> = {
       }
     } catch (err) {
       if (kubeStatus(err) === 404) throw new GatherGap(`node ${name} no longer exists (deleted or recycled)`);
-      throw err;
+      throw withRouteHint(err, ctx.sections);
     }
     ctx.deps.evidence?.record('node.json', node);
     return nodeSection(name, node, ctx.finding.cluster);

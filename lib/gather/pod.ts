@@ -9,7 +9,7 @@ import { describeError } from '../errors.js';
 import type { KubeApis } from '../clients.js';
 import type { SocatFinding } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
-import { clusterAccess, isAbortError, kubeCall, kubeConsoleUrl, kubeStatus, kubeTime } from './kube.js';
+import { clusterAccess, CONNECT_THROUGH_DNS_ENDPOINT, isAbortError, kubeCall, kubeConsoleUrl, kubeStatus, kubeTime, withRouteHint } from './kube.js';
 import type { GatheredSections, OwnerRef, PodContainer, PodSection } from './sections.js';
 import type { Gatherer } from './types.js';
 
@@ -201,6 +201,7 @@ export const podGatherer: Gatherer<GatherDeps, GatheredSections, 'pod'> = {
     'container.daemonSets.get',
     'container.jobs.get',
     'container.cronJobs.get',
+    CONNECT_THROUGH_DNS_ENDPOINT,
   ],
   enabledByDefault: true,
   missing(finding) {
@@ -216,7 +217,7 @@ export const podGatherer: Gatherer<GatherDeps, GatheredSections, 'pod'> = {
     try {
       pod = await kubeCall(ctx.signal, (o) => kube.core.readNamespacedPod({ namespace, name }, o));
     } catch (err) {
-      if (kubeStatus(err) !== 404) throw err;
+      if (kubeStatus(err) !== 404) throw withRouteHint(err, ctx.sections);
       ctx.addGap(`pod ${namespace}/${name} no longer exists; showing what the finding carries`);
       return podFromFinding(ctx.finding, namespace, name);
     }

@@ -54,9 +54,16 @@ export interface ClusterSection {
   /** The node pool the finding's node belongs to, when it can be told. */
   nodePool: string | null;
   consoleUrl: string | null;
+  /** How the Kubernetes gatherers reach the control plane; null when no way is open (see controlPlaneUnreachable). */
+  controlPlanePath: ControlPlanePath | null;
+  /** Why no way is open, naming the setting that would open one. */
+  controlPlaneUnreachable: string | null;
   /** For the Kubernetes gatherers only; never rendered into the report. */
   access: KubeAccess | null;
 }
+
+/** GKE's DNS-based endpoint, or the IP endpoint (public, or private only: needs VPC egress). */
+export type ControlPlanePath = 'dns-endpoint' | 'public-ip' | 'private-ip';
 
 export interface NodeSection {
   name: string;

@@ -175,6 +175,8 @@ export function reportProperties(r: TriagedReport): Properties {
       out.put('J11_Cluster_Services_CIDR', d.servicesCidr);
       out.map('J12_Cluster_Labels', d.labels);
       out.put('J13_Node_Pool', d.nodePool);
+      // How the Kubernetes sections were read (never the endpoint itself), or why they could not be.
+      out.put('J32_Cluster_Control_Plane_Path', d.controlPlanePath ?? d.controlPlaneUnreachable);
     }
   }
   out.put('J14_Pod_Namespace', r.workload.namespace);

@@ -26,6 +26,8 @@ function cluster(labels: Record<string, string>): ClusterSection {
     loggingComponents: null,
     nodePool: null,
     consoleUrl: null,
+    controlPlanePath: null,
+    controlPlaneUnreachable: null,
     access: null,
   };
 }

@@ -113,6 +113,8 @@ function expectedProdSection(overrides: Partial<ClusterSection> = {}): ClusterSe
     loggingComponents: ['SYSTEM_COMPONENTS', 'WORKLOADS', 'APISERVER'],
     nodePool: 'default-pool',
     consoleUrl: `https://console.cloud.google.com/kubernetes/clusters/details/us-central1/prod-1/details?project=${PROJECT}`,
+    controlPlanePath: 'public-ip',
+    controlPlaneUnreachable: null,
     access: { endpoint: '203.0.113.10', caCertificate: CA },
     ...overrides,
   };

@@ -140,6 +140,8 @@ function clusterFrom(access: KubeAccess | null): Gatherer<GatherDeps, GatheredSe
     loggingComponents: null,
     nodePool: null,
     consoleUrl: null,
+    controlPlanePath: access === null ? null : 'public-ip',
+    controlPlaneUnreachable: access === null ? 'cluster endpoint unknown' : null,
     access,
   };
   return { section: 'cluster', description: 'test stand-in', needs: [], api: 'none', permissions: [], enabledByDefault: true, missing: () => null, gather: async () => section };

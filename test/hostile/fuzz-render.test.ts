@@ -122,6 +122,8 @@ function arbitraries(text: fc.Arbitrary<string>) {
         loggingComponents: maybe(small(text)),
         nodePool: maybe(text),
         consoleUrl: maybe(text),
+        controlPlanePath: fc.constantFrom('dns-endpoint' as const, 'public-ip' as const, 'private-ip' as const, null),
+        controlPlaneUnreachable: maybe(text),
         access: fc.constant(null),
       }),
       node: fc.record({ name: text, instanceId: maybe(text), labels, nodePool: maybe(text), zone: maybe(text), osImage: maybe(text), kernelVersion: maybe(text), containerRuntime: maybe(text), createdAt: maybe(time), consoleUrl: maybe(text) }),

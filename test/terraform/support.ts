@@ -218,6 +218,7 @@ export interface ProviderSchema {
 export const schemaFiles = {
   google: join(terraformDir, 'schema', 'google-provider-schema.json'),
   archive: join(terraformDir, 'schema', 'archive-provider-schema.json'),
+  time: join(terraformDir, 'schema', 'time-provider-schema.json'),
 } as const;
 
 export function loadProviderSchemas(): Map<string, ProviderSchema> {
