@@ -14,6 +14,7 @@ import {
   LOGGING_COMPONENT_NAMES,
   OWNER_LABEL_WORDS,
   clusterAccess,
+  controlPlaneRoute,
   clusterConsoleUrl,
   clusterGatherer,
   clusterResourceName,
@@ -146,6 +147,8 @@ describe('clusterSection (pure)', () => {
       loggingComponents: null,
       nodePool: null,
       consoleUrl: `https://console.cloud.google.com/kubernetes/clusters/details/europe-west1-b/edge/details?project=${PROJECT}`,
+      controlPlanePath: null,
+      controlPlaneUnreachable: 'cluster endpoint unknown',
       access: null,
     });
   });
@@ -307,6 +310,48 @@ describe('network policy, private endpoint, access, logging', () => {
     expect(clusterAccess({ masterAuth: { clusterCaCertificate: CA } })).toBeNull();
   });
 
+  // DNSEndpointConfig as the GKE v1 API returns it (endpoint "uid.REGION.gke.goog", per the proto comment).
+  const DNS = 'gke-0123456789abcdef0123456789abcdef-123456789012.us-central1.gke.goog';
+
+  test('the DNS-based endpoint is used when it takes external traffic, with the system trust store (no cluster CA)', () => {
+    const route = controlPlaneRoute({
+      endpoint: '10.0.0.2',
+      masterAuth: { clusterCaCertificate: CA },
+      controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: DNS, allowExternalTraffic: true }, ipEndpointsConfig: { enabled: true, enablePublicEndpoint: false, privateEndpoint: '10.0.0.2' } },
+    });
+    expect(route).toEqual({ path: 'dns-endpoint', access: { endpoint: DNS, caCertificate: null }, unreachable: null });
+  });
+
+  test('a DNS endpoint closed to external traffic is not used: the IP endpoint is, and says whether it is private', () => {
+    const dnsClosed = { dnsEndpointConfig: { endpoint: DNS, allowExternalTraffic: false } };
+    expect(controlPlaneRoute({ endpoint: '10.0.0.2', masterAuth: { clusterCaCertificate: CA }, controlPlaneEndpointsConfig: { ...dnsClosed, ipEndpointsConfig: { enabled: true, enablePublicEndpoint: false } } })).toEqual({
+      path: 'private-ip',
+      access: { endpoint: '10.0.0.2', caCertificate: CA },
+      unreachable: null,
+    });
+    expect(controlPlaneRoute({ endpoint: '203.0.113.10', masterAuth: { clusterCaCertificate: CA }, controlPlaneEndpointsConfig: { ...dnsClosed, ipEndpointsConfig: { enabled: true, enablePublicEndpoint: true } } })).toEqual({
+      path: 'public-ip',
+      access: { endpoint: '203.0.113.10', caCertificate: CA },
+      unreachable: null,
+    });
+  });
+
+  test('no way in: IP endpoints off and the DNS endpoint closed names the setting that opens one', () => {
+    const route = controlPlaneRoute({
+      endpoint: DNS,
+      masterAuth: { clusterCaCertificate: CA },
+      controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: DNS, allowExternalTraffic: false }, ipEndpointsConfig: { enabled: false } },
+    });
+    expect(route.path).toBeNull();
+    expect(route.access).toBeNull();
+    expect(route.unreachable).toMatch(/DNS endpoint takes no external traffic/);
+    expect(route.unreachable).toContain('--enable-dns-access');
+  });
+
+  test('an `endpoint` that is the DNS name is never paired with the cluster CA', () => {
+    expect(controlPlaneRoute({ endpoint: DNS, masterAuth: { clusterCaCertificate: CA }, controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: DNS } } }).access).toBeNull();
+  });
+
   test('loggingComponents: the list, [] when logging is off, null when unknown', () => {
     expect(loggingComponents({ loggingConfig: { componentConfig: { enableComponents: components('SYSTEM_COMPONENTS') } } })).toEqual(['SYSTEM_COMPONENTS']);
     expect(loggingComponents({ loggingConfig: { componentConfig: { enableComponents: [] } } })).toEqual([]);
@@ -425,6 +470,8 @@ describe('through the gatherer', () => {
       loggingComponents: [],
       nodePool: 'pool-a',
       consoleUrl: 'https://console.cloud.google.com/kubernetes/clusters/details/europe-west1-b/edge/details?project=edge-proj',
+      controlPlanePath: 'public-ip',
+      controlPlaneUnreachable: null,
       access: { endpoint: '198.51.100.4', caCertificate: CA },
     });
   });

@@ -115,7 +115,7 @@ describe('namespaceGatherer', () => {
       section: 'namespace',
       needs: ['cluster'],
       api: 'Kubernetes API core/v1 namespaces get',
-      permissions: ['container.namespaces.get'],
+      permissions: ['container.namespaces.get', 'container.clusters.connect'],
       enabledByDefault: true,
     });
   });
