@@ -25,9 +25,10 @@
  *   bundle/prime-compile-cache.mjs on the Node running npm
  *   ($npm_node_execpath), the runtime's. That script never fails the
  *   build: without a cache the function compiles at start, as before. The
- *   Node.js buildpack runs `gcp-build`
- *   (else `build`) and, when there is one to run, installs devDependencies
- *   for it; `npm ci` also runs `prepare` (here: tsc). An empty gcp-build
+ *   Node.js buildpack runs `gcp-build` (else `build`) and, when there is one
+ *   to run, installs devDependencies for it; `npm ci` would also run
+ *   `prepare` (the project's is tsc, which needs devDependencies), but the
+ *   deployed scripts are only these two, so it does not. An empty gcp-build
  *   means no build step, NODE_ENV=production, and only production
  *   dependencies installed. Dependencies are left as they are, so
  *   package.json and the lockfile stay in sync for `npm ci`: the installed

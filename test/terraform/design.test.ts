@@ -29,7 +29,8 @@ function variableDefault(name: string): unknown {
 describe('notification', () => {
   it('is an SCC v2 organization config with a streaming filter on the triaged categories and ACTIVE', async () => {
     const config = resource('google_scc_v2_organization_notification_config.socat');
-    expect(config['location']).toBe('global');
+    expect(await referencesIn(config['location'] ?? null)).toEqual(['var.scc_location']);
+    expect(variableDefault('scc_location')).toBe('global');
     expect(await referencesIn(config['pubsub_topic'] ?? null)).toEqual(['google_pubsub_topic.notifications.id']);
     expect(await referencesIn(firstBody(config['streaming_config'])['filter'] ?? null)).toEqual(['local.notification_filter']);
     const filter = String(mod.locals.get('notification_filter'));
@@ -158,5 +159,70 @@ describe('observability', () => {
     expect(filters[1]).toContain('pubsub.googleapis.com/subscription/num_undelivered_messages');
     expect(await referencesIn(filters[1]!)).toEqual(['google_pubsub_subscription.dead_letter.name']);
     expect(await referencesIn(policy['notification_channels'] ?? null)).toEqual(['var.notification_channel_ids']);
+  });
+});
+
+/** The depends_on entries of a resource, as TYPE.NAME keys. */
+function dependsOn(key: string): string[] {
+  const d = resource(key)['depends_on'];
+  return Array.isArray(d) ? d.map((x) => String(x).replace(/^\$\{(.*)\}$/, '$1')) : [];
+}
+
+describe('ordering on a fresh project (issue 14)', () => {
+  it('every custom role waits for the APIs (iam.googleapis.com) of the host project', () => {
+    const roles = [...mod.resources.values()].filter((r) => r.type === 'google_organization_iam_custom_role');
+    expect(roles.length).toBeGreaterThanOrEqual(3);
+    for (const r of roles) expect({ role: r.name, dependsOn: dependsOn(`${r.type}.${r.name}`) }).toEqual({ role: r.name, dependsOn: ['google_project_service.required'] });
+    expect(String(mod.locals.get('required_apis'))).toContain('iam.googleapis.com');
+  });
+
+  it('the alert policy waits for the log-based metrics to propagate (time_sleep, provider issue 11102)', async () => {
+    expect(dependsOn('google_monitoring_alert_policy.triage_failures')).toEqual(['time_sleep.log_metrics_propagated']);
+    const sleep = resource('time_sleep.log_metrics_propagated');
+    expect(await referencesIn(sleep['create_duration'] ?? null)).toEqual(['var.log_metric_propagation_seconds']);
+    expect((await referencesIn(sleep['triggers'] ?? null)).sort()).toEqual(['google_logging_metric.duration.id', 'google_logging_metric.outcomes.id']);
+    expect(variableDefault('log_metric_propagation_seconds')).toBe(600);
+    expect(mod.files.find((f) => f.path.endsWith('observability.tf'))?.text).toContain('11102');
+  });
+
+  it('the notification config is created only once the push subscription exists', () => {
+    expect(dependsOn('google_scc_v2_organization_notification_config.socat')).toEqual(['google_pubsub_subscription.push']);
+  });
+});
+
+describe('build service account (issue 14)', () => {
+  it('the module creates one by default and builds with it; a variable still accepts an existing one', async () => {
+    expect(variableDefault('build_service_account_email')).toBeNull();
+    const sa = mod.resources.get('google_service_account.build');
+    expect(sa?.body['count']).toBe('${var.build_service_account_email == null ? 1 : 0}');
+    const build = firstBody(resource('google_cloudfunctions2_function.triage')['build_config']);
+    expect(await referencesIn(build['service_account'] ?? null)).toEqual(['var.project_id', 'local.build_service_account_email']);
+    expect((await referencesIn(mod.locals.get('build_service_account_email') ?? null)).sort()).toEqual(
+      ['google_service_account.build.0.email', 'var.build_service_account_email', 'var.build_service_account_email'].sort(),
+    );
+  });
+
+  it('grants the roles Google documents for a build service account, in the host project', async () => {
+    expect(mod.locals.get('build_roles')).toBe('${toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"])}');
+    const grant = resource('google_project_iam_member.build');
+    expect(await referencesIn(grant['member'] ?? null)).toEqual(['google_service_account.build.0.email']);
+    expect(await referencesIn(grant['project'] ?? null)).toEqual(['var.project_id']);
+    expect(dependsOn('google_cloudfunctions2_function.triage')).toContain('google_project_iam_member.build');
+  });
+});
+
+describe('plan-time checks and network (issue 14)', () => {
+  it('refuses a benign threshold that is not below the malicious one', () => {
+    const lifecycle = firstBody(resource('google_cloudfunctions2_function.triage')['lifecycle']);
+    const conditions = (Array.isArray(lifecycle['precondition']) ? lifecycle['precondition'] : []).map((p) => String((p as Body)['condition']));
+    expect(conditions).toContain('${var.verdict_benign_threshold_points < var.verdict_malicious_threshold_points}');
+  });
+
+  it('offers VPC egress for private-IP control planes through a connector, off by default', async () => {
+    const sc = firstBody(resource('google_cloudfunctions2_function.triage')['service_config']);
+    expect(await referencesIn(sc['vpc_connector'] ?? null)).toEqual(['var.vpc_connector']);
+    expect((await referencesIn(sc['vpc_connector_egress_settings'] ?? null)).sort()).toEqual(['var.vpc_connector', 'var.vpc_connector_egress_settings']);
+    expect(variableDefault('vpc_connector')).toBeNull();
+    expect(variableDefault('vpc_connector_egress_settings')).toBe('PRIVATE_RANGES_ONLY');
   });
 });

@@ -16,6 +16,12 @@ beforeAll(async () => {
 });
 
 const CUSTOM_ROLE_TYPES = ['google_organization_iam_custom_role', 'google_project_iam_custom_role'];
+const READ_ROLE = 'google_organization_iam_custom_role.cluster_reads';
+const READ_SCOPE_GRANTS = [
+  'google_organization_iam_member.function_cluster_reads',
+  'google_folder_iam_member.function_cluster_reads',
+  'google_project_iam_member.function_cluster_reads',
+];
 const required = REQUIRED_PERMISSIONS.map((p) => p.permission);
 
 function customRoles(): Array<{ key: string; body: Body; file: string; permissions: string[] | null }> {
@@ -82,13 +88,34 @@ describe('permissions granted to the function', () => {
     expect(new Set(granted).size).toBe(granted.length);
   });
 
-  it('every custom role is granted to the function service account', async () => {
+  it('every custom role is granted to the function service account (the read role once per read_scope kind)', async () => {
     const sa = await functionServiceAccount();
     const all = await grants();
     for (const role of customRoles()) {
       const toFunction = all.filter((g) => g.roleRefs.some((r) => r.startsWith(`${role.key}.`)) && g.memberRefs.some((r) => r.startsWith(`${sa}.`)));
-      expect({ role: role.key, grants: toFunction.length }).toEqual({ role: role.key, grants: 1 });
+      const expected = role.key === READ_ROLE ? [...READ_SCOPE_GRANTS].sort() : ['one grant'];
+      const actual = role.key === READ_ROLE ? toFunction.map((g) => g.key).sort() : toFunction.map(() => 'one grant');
+      expect({ role: role.key, grants: actual }).toEqual({ role: role.key, grants: expected });
     }
+  });
+
+  it('the read role is granted on read_scope and nowhere else: exactly one kind is active', () => {
+    const active = (key: string) => {
+      const body = mod.resources.get(key)?.body;
+      return String(body?.['count'] ?? body?.['for_each']);
+    };
+    expect(active('google_organization_iam_member.function_cluster_reads')).toBe('${local.read_scope_kind == "organization" ? 1 : 0}');
+    expect(active('google_folder_iam_member.function_cluster_reads')).toBe('${local.read_scope_kind == "folders" ? toset(var.read_scope.folder_ids) : toset([])}');
+    expect(active('google_project_iam_member.function_cluster_reads')).toBe('${local.read_scope_kind == "projects" ? toset(var.read_scope.project_ids) : toset([])}');
+    expect(mod.variables.get('read_scope')?.['default']).toEqual({ folder_ids: [], project_ids: [] });
+    const validations = (Array.isArray(mod.variables.get('read_scope')?.['validation']) ? (mod.variables.get('read_scope')!['validation'] as Body[]) : []).map((v) => String(v['condition']));
+    expect(validations).toContain('${length(var.read_scope.folder_ids) == 0 || length(var.read_scope.project_ids) == 0}');
+  });
+
+  it('the read role holds what the gatherers read of clusters and logs; SCC permissions stay out of it', () => {
+    const reads = customRoles().find((r) => r.key === READ_ROLE)?.permissions ?? [];
+    expect(reads).toEqual(expect.arrayContaining(['container.clusters.get', 'container.clusters.connect', 'container.pods.get', 'container.nodes.get', 'logging.logEntries.list']));
+    expect(reads.filter((p) => p.startsWith('securitycenter.'))).toEqual([]);
   });
 
   it('the function service account gets no role but those custom roles', async () => {
