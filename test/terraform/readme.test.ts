@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GATHERERS } from '../../lib/gather/registry.js';
 import { REQUIRED_PERMISSIONS } from '../../lib/permissions.js';
 import { loadModule, terraformDir, type TfModule } from './support.js';
 
@@ -88,5 +89,20 @@ describe('terraform/README.md', () => {
     expect(text).toContain('$PREFIX-dead-letter');
     expect(mod.resources.get('google_pubsub_subscription.dead_letter')?.body['name']).toBe('${var.name_prefix}-dead-letter');
     expect(mod.resources.get('google_pubsub_topic.notifications')?.body['name']).toBe('${var.name_prefix}-notifications');
+  });
+
+  it('disabled_gatherers names every gatherer, in its description, its validation and the inputs table', () => {
+    const body = mod.variables.get('disabled_gatherers')!;
+    const row = tableRows(section('Inputs')).find((r) => r[0] === 'disabled_gatherers')!;
+    const validation = JSON.stringify(body['validation']);
+    const missing = GATHERERS.map((g) => g.section as string).filter((name) => !String(body['description']).includes(name) || !validation.includes(`\\"${name}\\"`) || !row[1]!.includes(name));
+    expect(missing).toEqual([]);
+  });
+
+  it('never counts the custom roles wrong ("the two custom roles" while the module has more)', () => {
+    const roles = [...mod.resources.values()].filter((r) => r.type === 'google_organization_iam_custom_role').length;
+    expect(roles).toBeGreaterThan(2);
+    const texts = [readme, ...mod.files.map((f) => f.text)];
+    expect(texts.filter((t) => /\b(exactly )?the two custom roles\b/i.test(t))).toEqual([]);
   });
 });
