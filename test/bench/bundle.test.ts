@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { deliver } from '../../scripts/bench/deliver.js';
 import { startFunction, type FunctionProcess } from '../../scripts/bench/function-process.js';
@@ -18,6 +19,7 @@ import { seedClusters, seedFinding, startBenchWorld, type BenchWorld } from '../
 import { handleDelivery } from '../../lib/handler.js';
 import { MARK_EVENT_TIME } from '../../lib/scc/marks.js';
 import { createInstance } from '../../lib/wiring.js';
+import { kubeTestCert } from '../emulators/kube-emulator.js';
 import { projectRoot } from '../support/fixtures.js';
 import { ownFindings, plainProperties } from '../support/scc-scenario.js';
 
@@ -42,7 +44,13 @@ function richer(world: BenchWorld, resourceName: string): void {
       ipAllocationPolicy: { useIpAliases: true, clusterIpv4CidrBlock: '10.4.0.0/14', servicesIpv4CidrBlock: '10.8.0.0/20' },
       networkConfig: { network: 'projects/p/global/networks/bench-vpc', subnetwork: 'bench-subnet', datapathProvider: 'ADVANCED_DATAPATH' },
       workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
-      controlPlaneEndpointsConfig: { ipEndpointsConfig: { enabled: true, enablePublicEndpoint: false, privateEndpoint: '10.0.0.2' } },
+      // The DNS-based endpoint (here the same Kubernetes emulator) wins over the private IP; its
+      // certificate is trusted through the system store, which the function process gets the
+      // emulator's CA in (NODE_EXTRA_CA_CERTS below), as GKE's is publicly trusted.
+      controlPlaneEndpointsConfig: {
+        dnsEndpointConfig: { endpoint: stored.endpoint!, allowExternalTraffic: true },
+        ipEndpointsConfig: { enabled: true, enablePublicEndpoint: false, privateEndpoint: '10.0.0.2' },
+      },
       privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true, privateEndpoint: '10.0.0.2' },
       // The client decodes enums as names; the seed type has numbers only.
       loggingConfig: { componentConfig: { enableComponents: ['SYSTEM_COMPONENTS', 'WORKLOADS', 'APISERVER'] as unknown as number[] } },
@@ -79,7 +87,7 @@ beforeAll(async () => {
   const [cluster] = await seedClusters(world, 'bundle', 1, 1, 1);
   richer(world, cluster!.resourceName);
   notification = seedFinding(world, cluster!, cluster!.pods[0]!, new Date(Date.now() - 60_000), 2);
-  fn = await startFunction({ root, source: out, env: world.env });
+  fn = await startFunction({ root, source: out, env: { ...world.env, NODE_EXTRA_CA_CERTS: join(root, 'test', 'emulators', 'kube-certs', 'ca.crt') } });
   await fn.ready;
   ({ status } = await deliver(fn.url, notification, 'bundle-1'));
   const name = notification.finding.name as string;
@@ -89,7 +97,13 @@ beforeAll(async () => {
   originalMarks = world.scc.getMarks(name) ?? {};
   // The same notification through the code the rest of the suite tests (dist/, untrimmed, in this process): same report.
   const instance = createInstance(world.env, { logDestination: { write: () => true } });
-  distOutcome = (await handleDelivery(notification, instance)).outcome;
+  const systemCAs = tls.getCACertificates('default');
+  tls.setDefaultCACertificates([...systemCAs, kubeTestCert('ca.crt')]);
+  try {
+    distOutcome = (await handleDelivery(notification, instance)).outcome;
+  } finally {
+    tls.setDefaultCACertificates(systemCAs);
+  }
   reportFromDist = plainProperties(ownFindings(world.scc).find((f) => plainProperties(f).I01_Original_Finding === name)!);
 }, 120_000);
 
@@ -116,6 +130,8 @@ describe('the deployed bundle', () => {
 
   it('gathers every section without a gap: nothing it calls was trimmed', () => {
     expect(report.E1_Gaps ?? '').toBe('');
+    // DNSEndpointConfig survived the proto trimming: the Kubernetes sections came through it.
+    expect(report.J32_Cluster_Control_Plane_Path).toBe('dns-endpoint');
     expect(fn.stderr()).not.toMatch(/TypeError|is not a function|no such type|not found in/i);
   });
 
