@@ -82,6 +82,29 @@ export function isSocatProcess(p: ProcessInfo): boolean {
   return candidates.some((c) => c !== null && /^socat(\d+(\.\d+)*)?$/i.test(basename(c)));
 }
 
+/**
+ * The process the finding is about. The finding has no field naming it:
+ * `processes` "represents operating system processes associated with the
+ * Finding" (google/cloud/securitycenter/v2/finding.proto, field 25), each with
+ * its pid and parent_pid (process.proto, fields 9 and 10). The order is not
+ * specified; the findings in test/fixtures/notifications list the process
+ * with the shell that started it, parent first, linked by parentPid, and CTD
+ * names no children of the detected process. So the finding's own process is
+ * the one no other listed process
+ * descends from: the deepest of the chain. An ancestor that is socat too (or
+ * only calls itself so: argv[0] and the name are the attacker's) is never
+ * it, whatever its place in the list.
+ * Among several such leaves (unlinked entries, pids missing) the first whose
+ * binary is socat wins, then the first socat-looking one, then the first.
+ */
+export function findingProcess(processes: readonly ProcessInfo[]): ProcessInfo | null {
+  const parentPids = new Set(processes.filter((p) => p.parentPid !== null && p.parentPid !== p.pid).map((p) => p.parentPid));
+  const leaves = processes.filter((p) => p.pid === null || !parentPids.has(p.pid));
+  const pool = leaves.length > 0 ? leaves : processes;
+  const bySocatBinary = pool.find((p) => p.binary !== null && /^socat(\d+(\.\d+)*)?$/i.test(basename(p.binary)));
+  return bySocatBinary ?? pool.find(isSocatProcess) ?? pool[0] ?? null;
+}
+
 function workloadOf(f: RawFinding): Workload {
   const props = f.sourceProperties ?? {};
   const pod = f.kubernetes?.pods?.[0];
@@ -153,7 +176,7 @@ export function parseNotification(value: unknown): SocatFinding {
     cluster: resourceName === null ? null : parseClusterResourceName(resourceName),
     workload: workloadOf(f),
     processes,
-    socat: processes.find(isSocatProcess) ?? processes[0] ?? null,
+    socat: findingProcess(processes),
     securityMarks: { ...(f.securityMarks?.marks ?? {}) },
     mitre: mitreOf(f),
     notificationConfigName: nonEmpty(n.notificationConfigName),

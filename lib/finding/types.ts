@@ -68,7 +68,7 @@ export interface SocatFinding {
   workload: Workload;
   /** All processes of the finding, in order. */
   processes: ProcessInfo[];
-  /** The process whose binary or argv[0] is socat; else the first process; else null. */
+  /** The process the finding is about (findingProcess in parse.ts): the deepest listed, socat binary first. */
   socat: ProcessInfo | null;
   /** Security marks on the original finding (keys as received). */
   securityMarks: Record<string, string>;

