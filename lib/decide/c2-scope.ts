@@ -6,7 +6,7 @@
  *
  * Order of the checks, most specific first:
  *   1. metadata_server  169.254.169.254, fd20:ce::254, metadata(.google.internal)
- *   2. loopback         127/8, ::1, 0.0.0.0 and :: (see THIS_HOST), localhost names
+ *   2. loopback         127/8, ::1, 0.0.0.0 and :: (see THIS_HOST)
  *   3. link_local       169.254/16, fe80::/10
  *   4. pod_cidr, services_cidr, node_subnet: the cluster's own ranges when known.
  *      Before private AND before reserved/public, because GKE also accepts
@@ -55,12 +55,13 @@ const METADATA_HOSTNAMES = new Set(['metadata.google.internal', 'metadata']);
  */
 const THIS_HOST: readonly Cidr[] = [cidr('0.0.0.0/32'), cidr('::/128')];
 
-/**
- * Fixed by the kubelet-managed /etc/hosts of every pod ("127.0.0.1 localhost",
- * "::1 localhost ip6-localhost ip6-loopback"). Subdomains of localhost are not:
- * glibc only maps them with nss-myhostname, so they stay 'hostname'.
+/*
+ * `localhost` (and `localhost.`, `ip6-localhost`) are names like any other:
+ * the kubelet writes them into the pod's /etc/hosts, but whoever runs socat
+ * in the container can rewrite that file, and `localhost.` is not in it at
+ * all (socat then asks DNS: recorded in test/fixtures/socat/recorded.json,
+ * case rev-host-localhost). So they stay 'hostname', never proof of loopback.
  */
-const LOOPBACK_HOSTNAMES = new Set(['localhost', 'ip6-localhost', 'ip6-loopback']);
 
 /** IANA's global unicast block; ipaddr.js calls the unallocated rest 'unicast' too. */
 const IPV6_GLOBAL_UNICAST = cidr('2000::/3');
@@ -149,7 +150,6 @@ function clusterScopes(ranges: ClusterRanges | null | undefined): Array<[C2Scope
 function classifyHostname(host: string): C2Scope {
   const name = host.toLowerCase().replace(/\.$/, '');
   if (METADATA_HOSTNAMES.has(name)) return 'metadata_server';
-  if (LOOPBACK_HOSTNAMES.has(name)) return 'loopback';
   return 'hostname';
 }
 
@@ -170,7 +170,11 @@ function addressScope(addr: Address): C2Scope {
 }
 
 export function classifyC2(c2: C2Endpoint, ranges: ClusterRanges): C2Scope | null {
-  const host = c2?.host;
+  return classifyHost(c2?.host, ranges);
+}
+
+/** The scope of one host as the pod sees it (the C2 target, or the proxy in front of it). */
+export function classifyHost(host: string | null | undefined, ranges: ClusterRanges): C2Scope | null {
   if (typeof host !== 'string' || host === '') return null;
   const addr = parseIp(host);
   if (addr === null) return classifyHostname(host);
@@ -193,7 +197,11 @@ export function classifyC2(c2: C2Endpoint, ranges: ClusterRanges): C2Scope | nul
  * name them, and resolving here is not allowed.
  */
 export function egressCidr(c2: C2Endpoint): string | null {
-  const host = c2?.host;
+  return hostCidr(c2?.host);
+}
+
+/** One host as a single-address CIDR (see egressCidr); null for names. */
+export function hostCidr(host: string | null | undefined): string | null {
   if (typeof host !== 'string') return null;
   const addr = parseIp(host);
   if (addr === null) return null;

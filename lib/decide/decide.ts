@@ -8,7 +8,7 @@ import type { GatheredSections } from '../gather/sections.js';
 import type { Gap } from '../gather/types.js';
 import type { C2Endpoint } from '../report/types.js';
 import { attribute } from './attribution.js';
-import { classifyC2 } from './c2-scope.js';
+import { classifyC2, classifyHost } from './c2-scope.js';
 import { buildLineage } from './lineage.js';
 import { mapMitre } from './mitre.js';
 import { collectOwners } from './owners.js';
@@ -18,6 +18,8 @@ import type { VerdictSettings } from './verdict-settings.js';
 
 export interface Decision {
   scope: C2Scope | null;
+  /** The scope of the proxy the pod connects to (SOCKS/PROXY); null without one. */
+  hopScope: C2Scope | null;
   lineage: Lineage;
   attribution: Attribution;
   verdict: Verdict;
@@ -41,7 +43,9 @@ export interface DecideOptions {
 export function decide(input: DecideInput, options: DecideOptions): Decision {
   const { finding, c2, sections } = input;
   const cluster = sections.cluster ?? null;
-  const scope = classifyC2(c2, { podCidr: cluster?.podCidr ?? null, servicesCidr: cluster?.servicesCidr ?? null });
+  const ranges = { podCidr: cluster?.podCidr ?? null, servicesCidr: cluster?.servicesCidr ?? null };
+  const scope = classifyC2(c2, ranges);
+  const hopScope = c2.hop ? classifyHost(c2.hop.host, ranges) : null;
   const lineage = buildLineage(finding.processes, finding.socat);
   const audit = sections.auditLogs ?? null;
   const attribution = attribute({
@@ -57,6 +61,7 @@ export function decide(input: DecideInput, options: DecideOptions): Decision {
     {
       c2,
       scope,
+      hopScope,
       lineage,
       attribution,
       pod: sections.pod ?? null,
@@ -74,5 +79,5 @@ export function decide(input: DecideInput, options: DecideOptions): Decision {
     pod: sections.pod ?? null,
     contacts: sections.contacts ?? null,
   });
-  return { scope, lineage, attribution, verdict, mitre: mapMitre(finding.mitre), owners };
+  return { scope, hopScope, lineage, attribution, verdict, mitre: mapMitre(finding.mitre), owners };
 }

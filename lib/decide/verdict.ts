@@ -18,6 +18,8 @@ export interface VerdictInput {
   c2: C2Endpoint;
   /** classifyC2's answer for c2.host; null when it was not classified. */
   scope: C2Scope | null;
+  /** classifyHost's answer for c2.hop.host (the proxy the pod connects to); null or absent without one. */
+  hopScope?: C2Scope | null;
   lineage: Lineage | null;
   attribution: Attribution;
   pod: PodSection | null;
@@ -111,7 +113,7 @@ export function escapeFlags(redFlags: readonly string[]): string[] {
   });
 }
 
-function endpointText(c2: C2Endpoint): string {
+function endpointText(c2: Pick<C2Endpoint, 'host' | 'port'>): string {
   const host = c2.host === null ? '?' : c2.host.includes(':') ? `[${c2.host}]` : c2.host;
   return c2.port === null ? host : `${host}:${c2.port}`;
 }
@@ -139,13 +141,31 @@ export function decideVerdict(input: VerdictInput, settings: VerdictSettings): V
   const { c2 } = input;
 
   // Where it connects. A listener names only its own port, so bind shells have no destination to judge.
-  if (c2.role !== 'bind') {
+  // Through a SOCKS/PROXY hop the pod's packets go to the proxy: a remote proxy is what is scored
+  // (the target is judged from the proxy's side, where its 127.0.0.1 is the proxy's own); a proxy
+  // inside the pod (a Tor or SOCKS daemon on loopback) hands the target on from the pod itself,
+  // so then the target is scored. An argv socat refuses connects nowhere and is not scored.
+  const hop = c2.hop ?? null;
+  const hopScope = input.hopScope ?? null;
+  const others = (c2.peers ?? []).slice(1).filter((p) => p.direction === 'connect' && p.host !== null);
+  const alsoText = others.length === 0 ? '' : `; also connects to ${others.map((p) => endpointText({ ...c2, host: p.host, port: p.port })).join(', ')} (the other half of a dual address)`;
+  if (c2.refused !== null && c2.refused !== undefined) {
+    miss('c2_scope', `socat would refuse these arguments (${c2.refused}), so it connected nowhere`);
+  } else if (c2.role !== 'bind' && hop !== null && hop.host !== null && hopScope !== null && hopScope !== 'loopback') {
+    fire(
+      SCOPE_SIGNAL[hopScope],
+      `connects to the proxy ${endpointText({ ...c2, host: hop.host, port: hop.port })}: ${SCOPE_WORDS[hopScope]}; the proxy is asked for ${endpointText(c2)}, which is judged from the proxy's side, not the pod's${alsoText}`,
+    );
+  } else if (c2.role !== 'bind' && hop !== null && hop.host !== null && hopScope === null) {
+    miss('c2_scope', `the proxy ${endpointText({ ...c2, host: hop.host, port: hop.port })} was not classified`);
+  } else if (c2.role !== 'bind') {
+    const through = hop !== null && hopScope === 'loopback' ? ` through a proxy inside the pod (${endpointText({ ...c2, host: hop.host, port: hop.port })}, e.g. a Tor or SOCKS daemon; an IP block cannot cut it, isolate the pod)` : '';
     if (c2.host === null) {
       if (c2.role !== 'unknown') miss('c2_scope', "socat's arguments name no destination host");
     } else if (input.scope === null) {
       miss('c2_scope', `the destination ${endpointText(c2)} was not classified`);
     } else {
-      fire(SCOPE_SIGNAL[input.scope], `connects to ${endpointText(c2)}: ${SCOPE_WORDS[input.scope]}`);
+      fire(SCOPE_SIGNAL[input.scope], `connects${through} to ${endpointText(c2)}: ${SCOPE_WORDS[input.scope]}${alsoText}`);
     }
   }
 

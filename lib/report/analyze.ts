@@ -4,7 +4,6 @@
  * by the pipeline, never fetched from here.
  */
 import { GATHERER_SECTIONS } from '../config.js';
-import { egressCidr } from '../decide/c2-scope.js';
 import { decide } from '../decide/decide.js';
 import { DEFAULT_VERDICT_SETTINGS, type VerdictSettings } from '../decide/verdict-settings.js';
 import type { SocatFinding } from '../finding/types.js';
@@ -75,13 +74,13 @@ export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE, op
     cluster: f.cluster === null ? null : { ...f.cluster, details },
     workload: { ...f.workload },
     process: { binary: p?.binary ?? null, args: redactArgv(p?.args ?? []), argsTruncated: p?.argsTruncated ?? false },
-    c2: { ...c2, scope: decision.scope },
+    c2: { ...c2, scope: decision.scope, hopScope: decision.hopScope },
     lineage: { ...decision.lineage, chain: decision.lineage.chain.map((e) => ({ ...e, args: redactArgv(e.args) })) },
     attribution: decision.attribution,
     mitre: decision.mitre,
     owners: decision.owners,
     commands: buildCommands(f),
-    runbook: buildRunbook({ finding: f, c2, egressCidr: egressCidr(c2), pod: s.pod ?? null, networkPolicyEnforced: s.cluster?.networkPolicyEnforced ?? null }),
+    runbook: buildRunbook({ finding: f, c2, egressCidr: null, pod: s.pod ?? null, networkPolicyEnforced: s.cluster?.networkPolicyEnforced ?? null }),
     relatedFindings: s.relatedFindings ?? null,
     node: s.node ?? null,
     pod: s.pod ?? null,

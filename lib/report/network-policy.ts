@@ -165,6 +165,8 @@ export interface C2EgressPolicyInput {
   podLabels: Labels;
   /** The C2 address as a /32 or /128 CIDR (or a bare address). */
   c2Cidr: string;
+  /** More single addresses the pod connects to for the same shell (both halves of a dual `A!!B`). */
+  extraCidrs?: readonly string[];
   name?: string;
 }
 
@@ -180,16 +182,21 @@ export interface C2EgressPolicyInput {
  *    everywhere, which would reopen C2:53.
  */
 export function c2EgressPolicy(input: C2EgressPolicyInput): BuiltPolicy {
-  const c2 = singleAddressCidr(input.c2Cidr);
-  if (c2 === null) throw new RangeError(`c2Cidr ${JSON.stringify(input.c2Cidr)} is not a single IPv4 (/32) or IPv6 (/128) address`);
+  const blocked: SingleAddress[] = [];
+  for (const text of [input.c2Cidr, ...(input.extraCidrs ?? [])]) {
+    const c2 = singleAddressCidr(text);
+    if (c2 === null) throw new RangeError(`c2Cidr ${JSON.stringify(text)} is not a single IPv4 (/32) or IPv6 (/128) address`);
+    if (!blocked.some((b) => b.cidr === c2.cidr)) blocked.push(c2);
+  }
   const name = input.name ?? c2EgressPolicyName(input.namespace, input.podLabels);
   checkCommon(input.namespace, input.podLabels, name);
 
-  const v4: IPBlock = c2.family === 4 ? { cidr: '0.0.0.0/0', except: [c2.cidr] } : { cidr: '0.0.0.0/0' };
-  const v6: IPBlock = c2.family === 6 ? { cidr: '::/0', except: [c2.cidr] } : { cidr: '::/0' };
+  const except = (family: 4 | 6): string[] => blocked.filter((b) => b.family === family).map((b) => b.cidr);
+  const v4: IPBlock = except(4).length > 0 ? { cidr: '0.0.0.0/0', except: except(4) } : { cidr: '0.0.0.0/0' };
+  const v6: IPBlock = except(6).length > 0 ? { cidr: '::/0', except: except(6) } : { cidr: '::/0' };
   const dnsPeers: NetworkPolicyPeer[] = [
     { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
-    ...LINK_LOCAL_DNS_CIDRS.filter((cidr) => cidr !== c2.cidr).map((cidr): NetworkPolicyPeer => ({ ipBlock: { cidr } })),
+    ...LINK_LOCAL_DNS_CIDRS.filter((cidr) => !blocked.some((b) => b.cidr === cidr)).map((cidr): NetworkPolicyPeer => ({ ipBlock: { cidr } })),
   ];
   const manifest: NetworkPolicyManifest = {
     apiVersion: 'networking.k8s.io/v1',

@@ -26,7 +26,7 @@ import type { OwnerRef, PodSection } from '../gather/sections.js';
 import { hasLoneSurrogate, isShellWritable, shellJoin } from '../shell/quote.js';
 import { buildCommands, MAX_COMMAND_VALUE_CHARS, usable } from './commands.js';
 import { c2EgressPolicy, denyAllEgressPolicy, isDisplaySafeYaml, singleAddressCidr, type BuiltPolicy, type SingleAddress } from './network-policy.js';
-import type { C2Endpoint } from './types.js';
+import type { C2Endpoint, C2Peer } from './types.js';
 
 export interface RunbookStep {
   id: string;
@@ -235,32 +235,59 @@ function blockable(a: SingleAddress): SingleAddress | string {
   return a;
 }
 
-function c2Address(c2: C2Endpoint, egressCidr: string | null): SingleAddress | string {
+/**
+ * The addresses the pod itself sends the shell's packets to: for SOCKS and
+ * PROXY the proxy (the hop), not the target behind it; every connecting half
+ * of a dual `A!!B` address. A string says why no policy can be built.
+ */
+function c2Addresses(c2: C2Endpoint, egressCidr: string | null): SingleAddress[] | string {
   if (egressCidr !== null) {
     const given = singleAddressCidr(egressCidr);
-    return given === null ? 'The egress CIDR given is not a single IPv4 (/32) or IPv6 (/128) address, and this step blocks the C2 address alone.' : blockable(given);
+    if (given === null) return 'The egress CIDR given is not a single IPv4 (/32) or IPv6 (/128) address, and this step blocks the C2 address alone.';
+    const one = blockable(given);
+    return typeof one === 'string' ? one : [one];
   }
-  if (c2.transport === 'unix') return 'socat uses a UNIX socket here, not a network address.';
+  if (c2.refused !== null && c2.refused !== undefined) return 'socat would refuse these arguments, so it connected nowhere: there is no C2 address to block.';
   if (c2.role === 'bind') return 'socat listens (a bind shell): the attacker connects in, so blocking egress to an address does not cut it; delete the pod instead.';
-  if (c2.transport === 'socks' || c2.transport === 'proxy') {
-    return "socat goes through a proxy: the pod's packets go to the proxy, not to the C2, and the proxy's address is not known here.";
+  const peers: C2Peer[] = (c2.peers ?? []).filter((p) => p.direction === 'connect');
+  const targets = peers.length > 0 ? peers : [{ direction: 'connect' as const, transport: c2.transport, host: c2.host, port: c2.port, ipVersion: c2.ipVersion, hop: c2.hop ?? null }];
+  if (targets.every((t) => t.host === null && t.hop === null) && c2.transport === 'unix') return 'socat uses a UNIX socket here, not a network address.';
+  const out: SingleAddress[] = [];
+  for (const t of targets) {
+    const proxied = t.transport === 'socks' || t.transport === 'proxy';
+    const host = proxied ? (t.hop?.host ?? null) : t.host;
+    if (proxied && host === null) return "socat goes through a proxy: the pod's packets go to the proxy, not to the C2, and the proxy's address is not known here.";
+    if (host === null) return "socat's arguments name no C2 host.";
+    // A zone id or a '/' is no single address a policy can carry.
+    const parsed = host.includes('/') ? null : singleAddressCidr(host);
+    if (parsed === null) {
+      return proxied
+        ? "socat goes through a proxy named by a host name, and a NetworkPolicy matches IP addresses only: resolve the proxy's name and block each address, or use block_all_egress."
+        : 'The C2 is a host name, and a NetworkPolicy matches IP addresses only: resolve it and block each address (which may change), or use block_all_egress.';
+    }
+    const range = ipaddr.parse(parsed.address).range();
+    if (proxied && (range === 'loopback' || range === 'unspecified')) {
+      return `socat goes through a proxy inside the pod (${parsed.cidr}, such as a Tor or SOCKS daemon), which makes the outside connection itself: an IP block cannot cut it. Isolate the pod instead: block_all_egress, then delete_pod.`;
+    }
+    const one = blockable(parsed);
+    if (typeof one === 'string') return one;
+    if (!out.some((o) => o.cidr === one.cidr)) out.push(one);
   }
-  if (c2.host === null) return "socat's arguments name no C2 host.";
-  const parsed = c2.host.includes('/') ? null : singleAddressCidr(c2.host);
-  if (parsed === null) {
-    return 'The C2 is a host name, and a NetworkPolicy matches IP addresses only: resolve it and block each address (which may change), or use block_all_egress.';
-  }
-  return blockable(parsed);
+  return out;
 }
 
 function blockC2(f: SocatFinding, input: RunbookInput, selector: Selector): Built {
-  const target = c2Address(input.c2, input.egressCidr);
-  if (typeof target === 'string') return refused(target);
+  const targets = c2Addresses(input.c2, input.egressCidr);
+  if (typeof targets === 'string') return refused(targets);
   if ('reason' in selector) return refused(selector.reason);
-  const policy = c2EgressPolicy({ namespace: f.workload.namespace!, podLabels: selector.labels, c2Cidr: target.cidr });
+  const [first, ...rest] = targets as [SingleAddress, ...SingleAddress[]];
+  const policy = c2EgressPolicy({ namespace: f.workload.namespace!, podLabels: selector.labels, c2Cidr: first.cidr, extraCidrs: rest.map((r) => r.cidr) });
+  const proxied = input.egressCidr === null && (input.c2.transport === 'socks' || input.c2.transport === 'proxy') && (input.c2.hop ?? null) !== null;
+  const list = targets.map((t) => t.cidr).join(' and ');
+  const what = proxied ? `${list}, the proxy the pod connects to (the C2 target behind it is named in the report; the pod never sends it packets directly)` : list;
   return applyStep(
     policy,
-    `Allows these pods every egress except to ${target.cidr} (in-cluster and DNS traffic stay allowed), so only the C2 path closes, for replacement pods too; it selects the pod's labels minus per-revision ones, so other pods of the namespace with the same labels are covered as well. ` +
+    `Allows these pods every egress except to ${what} (in-cluster and DNS traffic stay allowed), so only the C2 path closes, for replacement pods too; it selects the pod's labels minus per-revision ones, so other pods of the namespace with the same labels are covered as well. ` +
       `NetworkPolicies are additive: if another policy already allows egress to the C2, this one cannot remove it (nor block a C2 that is a pod of this cluster, which the in-cluster rule allows), and if others already restrict these pods' egress it widens that to everything but the C2 — check kubectl get networkpolicy first, or use block_all_egress.`,
   );
 }

@@ -104,6 +104,8 @@ export interface ConsoleLinks {
 /** The C2 endpoint with where it points: loopback, cluster-internal, private, public, ... */
 export interface ReportC2 extends C2Endpoint {
   scope: C2Scope | null;
+  /** Where the proxy (hop) is, as the pod sees it; null without a proxy. */
+  hopScope?: C2Scope | null;
 }
 
 export interface TriagedReport {

@@ -89,10 +89,12 @@ const withoutCluster: ReadonlyArray<readonly [string, C2Scope]> = [
   ['2001:0:4136:e378::1', 'public'], // Teredo
   ['192.31.196.1', 'public'], // AS112 anycast
   // hostnames
-  ['localhost', 'loopback'],
-  ['LOCALHOST.', 'loopback'],
-  ['ip6-localhost', 'loopback'],
-  ['ip6-loopback', 'loopback'],
+  // localhost is a name the container resolves with its own, writable /etc/hosts (issue 13): no proof of loopback.
+  ['localhost', 'hostname'],
+  ['localhost.', 'hostname'],
+  ['LOCALHOST.', 'hostname'],
+  ['ip6-localhost', 'hostname'],
+  ['ip6-loopback', 'hostname'],
   ['metadata.google.internal', 'metadata_server'],
   ['Metadata.Google.Internal.', 'metadata_server'],
   ['metadata', 'metadata_server'],
