@@ -8,6 +8,7 @@
  * says what it could not see. Pure: no I/O.
  */
 import { posix } from 'node:path';
+import { cleanLine } from '../sanitize.js';
 import type { PodSection, RelatedFindingsSection } from '../gather/sections.js';
 import type { Gap } from '../gather/types.js';
 import type { C2Endpoint } from '../report/types.js';
@@ -113,6 +114,15 @@ export function escapeFlags(redFlags: readonly string[]): string[] {
   });
 }
 
+/**
+ * The program as reasons show it: socat now hands on exactly what it runs,
+ * C escapes decoded (`\e`, `\0`), so invisible characters are dropped here
+ * rather than written as `\u001b` text into words for people.
+ */
+function shownProgram(program: string | null): string {
+  return program === null ? 'no program' : JSON.stringify(cleanLine(program, 400));
+}
+
 function endpointText(c2: Pick<C2Endpoint, 'host' | 'port'>): string {
   const host = c2.host === null ? '?' : c2.host.includes(':') ? `[${c2.host}]` : c2.host;
   return c2.port === null ? host : `${host}:${c2.port}`;
@@ -173,10 +183,10 @@ export function decideVerdict(input: VerdictInput, settings: VerdictSettings): V
   const transport = c2.transport ?? 'unknown transport';
   switch (c2.role) {
     case 'reverse':
-      fire('reverse_shell', `connects out over ${transport} to ${endpointText(c2)} and runs ${JSON.stringify(c2.program)}`);
+      fire('reverse_shell', `connects out over ${transport} to ${endpointText(c2)} and runs ${shownProgram(c2.program)}`);
       break;
     case 'bind':
-      fire('bind_shell', `listens over ${transport}${c2.port === null ? '' : ` on port ${c2.port}`} and runs ${JSON.stringify(c2.program)} for whoever connects`);
+      fire('bind_shell', `listens over ${transport}${c2.port === null ? '' : ` on port ${c2.port}`} and runs ${shownProgram(c2.program)} for whoever connects`);
       break;
     case 'relay':
       fire('relay', `relays between two network addresses, towards ${endpointText(c2)}`);
@@ -188,8 +198,8 @@ export function decideVerdict(input: VerdictInput, settings: VerdictSettings): V
   if ((c2.role === 'reverse' || c2.role === 'bind') && c2.program !== null) {
     const shell = shellIn(c2.program);
     if (shell !== null) {
-      if (c2.pty) fire('pty_shell', `the program ${JSON.stringify(c2.program)} is a shell (${shell}) with a pty`);
-      else fire('plain_shell', `the program ${JSON.stringify(c2.program)} is a shell (${shell}), without a pty`);
+      if (c2.pty) fire('pty_shell', `the program ${shownProgram(c2.program)} is a shell (${shell}) with a pty`);
+      else fire('plain_shell', `the program ${shownProgram(c2.program)} is a shell (${shell}), without a pty`);
     }
   }
 
