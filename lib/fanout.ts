@@ -64,6 +64,8 @@ export interface FanoutMessage {
     port: number | null;
     program: string | null;
     pty: boolean;
+    /** SOCKS/PROXY: the proxy the pod connects to; host/port stay the final target. */
+    hop: { host: string | null; port: number | null } | null;
     description: string;
   };
   /** Who ran it, when the report knows (kubectl exec from the audit logs). */
@@ -126,7 +128,7 @@ export const FANOUT_MESSAGE_SCHEMA = {
     c2: {
       type: 'object',
       additionalProperties: false,
-      required: ['role', 'transport', 'host', 'port', 'program', 'pty', 'description'],
+      required: ['role', 'transport', 'host', 'port', 'program', 'pty', 'hop', 'description'],
       properties: {
         role: { enum: ['reverse', 'bind', 'relay', 'unknown'] },
         transport: nullable(text(64)),
@@ -134,6 +136,12 @@ export const FANOUT_MESSAGE_SCHEMA = {
         port: nullable({ type: 'integer', minimum: 0, maximum: 65535 }),
         program: nullable(text(TEXT_MAX)),
         pty: { type: 'boolean' },
+        hop: nullable({
+          type: 'object',
+          additionalProperties: false,
+          required: ['host', 'port'],
+          properties: { host: nullable(text(TEXT_MAX)), port: nullable({ type: 'integer', minimum: 0, maximum: 65535 }) },
+        }),
         description: text(SUMMARY_MAX),
       },
     },
@@ -252,6 +260,7 @@ export function fanoutMessage(report: TriagedReport, written: WriteResult | null
       port: report.c2.port,
       program: clean(report.c2.program, TEXT_MAX),
       pty: report.c2.pty,
+      hop: report.c2.hop ? { host: clean(report.c2.hop.host, TEXT_MAX), port: report.c2.hop.port } : null,
       description,
     },
     attribution: attributionOf(report),

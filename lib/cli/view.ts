@@ -129,7 +129,8 @@ function pushCommand(view: ShowView, label: string, value: unknown): void {
 const ROLES: readonly C2Role[] = ['reverse', 'bind', 'relay', 'unknown'];
 const TRANSPORTS: readonly C2Transport[] = ['tcp', 'udp', 'tls', 'socks', 'proxy', 'unix', 'other'];
 
-function c2Of(raw: { role: unknown; transport: unknown; host: unknown; port: unknown; ipVersion: unknown; program: unknown; pty: unknown; scope?: unknown }): { c2: NonNullable<ShowView['c2']>; what: string } {
+function c2Of(raw: { role: unknown; transport: unknown; host: unknown; port: unknown; ipVersion: unknown; program: unknown; pty: unknown; scope?: unknown; hop?: unknown }): { c2: NonNullable<ShowView['c2']>; what: string } {
+  const hop = obj(raw.hop);
   const role = (ROLES as readonly unknown[]).includes(raw.role) ? (raw.role as C2Role) : 'unknown';
   const endpoint: C2Endpoint = {
     role,
@@ -139,6 +140,7 @@ function c2Of(raw: { role: unknown; transport: unknown; host: unknown; port: unk
     ipVersion: num(raw.ipVersion) === 6 ? 6 : num(raw.ipVersion) === 4 ? 4 : null,
     program: typeof raw.program === 'string' && raw.program !== '' ? raw.program : null,
     pty: bool(raw.pty),
+    hop: hop ? { host: typeof hop.host === 'string' && hop.host !== '' ? hop.host : null, port: num(hop.port), ipVersion: null } : null,
   };
   return {
     // describeC2 cleans every attacker-influenced part itself; the cap guards the sentence as a whole.
@@ -291,7 +293,7 @@ export function viewFromReport(report: unknown, source: ViewSource = 'report'): 
   if (view.status !== 'triaged') return view;
   view.verdict = verdictFrom(r.verdict);
   const c2 = obj(r.c2);
-  if (c2) Object.assign(view, c2Of({ role: c2.role, transport: c2.transport, host: c2.host, port: c2.port, ipVersion: c2.ipVersion, program: c2.program, pty: c2.pty, scope: c2.scope }));
+  if (c2) Object.assign(view, c2Of({ role: c2.role, transport: c2.transport, host: c2.host, port: c2.port, ipVersion: c2.ipVersion, program: c2.program, pty: c2.pty, scope: c2.scope, hop: c2.hop }));
   view.lineage = str(obj(r.lineage)?.summary, LONG);
   view.owners = ownersFrom(r.owners);
   const w = obj(r.workload) ?? {};

@@ -13,19 +13,30 @@ function v(value: string | null | undefined, max = SHORT): string {
   return value === null || value === undefined ? 'unknown' : cleanLine(value, max);
 }
 
+function hostPort(host: string | null, port: number | null, ipVersion: 4 | 6 | null): string {
+  if (host === null) return port !== null ? `port ${port}` : 'an unknown endpoint';
+  return `${ipVersion === 6 ? `[${cleanLine(host, SHORT)}]` : cleanLine(host, SHORT)}:${port ?? '?'}`;
+}
+
 export function describeC2(c2: C2Endpoint): string {
-  const where = c2.host !== null ? `${c2.ipVersion === 6 ? `[${cleanLine(c2.host, SHORT)}]` : cleanLine(c2.host, SHORT)}:${c2.port ?? '?'}` : c2.port !== null ? `port ${c2.port}` : 'an unknown endpoint';
+  const where = hostPort(c2.host, c2.port, c2.ipVersion);
   const transport = c2.transport === null ? '' : `${c2.transport} `;
   const program = c2.program === null ? '' : ` running ${cleanLine(c2.program, SHORT)}${c2.pty ? ' with a pty' : ''}`;
+  // The pod talks to the proxy, not to the target: name both, the hop first.
+  const via = c2.hop ? ` through the proxy ${hostPort(c2.hop.host, c2.hop.port, c2.hop.ipVersion)}` : '';
+  const others = (c2.peers ?? []).slice(1).filter((p) => p.host !== null || p.port !== null);
+  const also = others.length > 0 ? `; also ${others.map((p) => `${p.direction === 'listen' ? 'listening on' : 'connecting to'} ${hostPort(p.host, p.port, p.ipVersion)}`).join(', ')}` : '';
   switch (c2.role) {
     case 'reverse':
-      return `reverse shell connecting out to ${transport}${where}${program}`;
+      return `reverse shell connecting out to ${transport}${where}${via}${program}${also}`;
     case 'bind':
-      return `bind shell listening on ${transport}${where}${program}`;
+      return `bind shell listening on ${transport}${where}${program}${also}`;
     case 'relay':
-      return `relay forwarding traffic to ${transport}${where}`;
+      if (c2.socket) return `relay between ${transport}${where}${via} and the UNIX socket ${cleanLine(c2.socket, SHORT)}${also}`;
+      return `relay forwarding traffic to ${transport}${where}${via}${also}`;
     default:
-      return c2.host !== null || c2.port !== null ? `socat talking to ${transport}${where}` : 'socat with no network endpoint recognised in its arguments';
+      if (c2.refused) return `socat arguments socat itself refuses at start-up (${cleanLine(c2.refused, SHORT)}): no connection was made by this command`;
+      return c2.host !== null || c2.port !== null ? `socat talking to ${transport}${where}${via}` : 'socat with no network endpoint recognised in its arguments';
   }
 }
 

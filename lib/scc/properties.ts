@@ -90,6 +90,12 @@ export function reportProperties(r: TriagedReport): Properties {
   out.put('B6_C2_Role', r.c2.role);
   out.put('B7_C2_Program', r.c2.program);
   out.put('B8_C2_Pty', r.c2.pty);
+  const hop = r.c2.hop ?? null;
+  out.put('B9_C2_Hop', hop === null ? null : `${hop.host ?? '?'}:${hop.port ?? '?'}${r.c2.hopScope ? ` (${r.c2.hopScope})` : ''}`);
+  out.lines('B9_C2_Peers', (r.c2.peers ?? []).map((p) => `${p.direction} ${p.transport ?? '?'} ${p.host ?? '?'}:${p.port ?? '?'}${p.hop ? ` via ${p.hop.host ?? '?'}:${p.hop.port ?? '?'}` : ''}`));
+  out.put('B9_C2_Socket', r.c2.socket ?? null);
+  out.put('B9_C2_Refused', r.c2.refused ?? null);
+  out.put('B9_C2_Note', r.c2.note ?? null);
 
   // C — who started it.
   out.put('C1_Attribution', r.attribution.explanation);
@@ -108,7 +114,7 @@ export function reportProperties(r: TriagedReport): Properties {
     r.attribution.refused.map((x) => `${x.time ?? '?'} ${x.principal ?? '?'} from ${x.callerIp ?? '?'} (${x.userAgent ?? '?'}): ${x.method ?? x.kind} refused${x.statusCode === null ? '' : ` with status ${x.statusCode}`}${x.reason ? ` (${x.reason})` : ''}`),
   );
   out.lines(
-    'C10_Sessions_Considered',
+    'C9_Sessions_Considered',
     r.attribution.considered.map((c) => `${c.session.time ?? '?'} ${c.session.kind} by ${c.session.principal ?? '?'}: ${c.reason}`),
   );
 
