@@ -3,15 +3,30 @@
  * local SCC, GKE, Cloud Logging and Kubernetes emulators seeded with one
  * cluster and two socat findings, runs the real function under
  * functions-framework in a child process (exactly as Cloud Run runs it,
- * pointed at the emulators), delivers the notifications, then prints what ops
- * see in the SCC console: the enrichment findings and the marks on the originals.
+ * pointed at the emulators), and delivers the notifications the way the
+ * deployment does (terraform/delivery.tf): published to SCC's topic on
+ * Google's Pub/Sub emulator, pushed by a push subscription whose endpoint is
+ * the function's URL. The first delivery meets an injected write-back fault,
+ * the function answers 500, and Pub/Sub redelivers it. Then it prints what
+ * ops see in the SCC console: the enrichment findings and the marks on the
+ * originals. Without Google's emulator (no Cloud SDK component or no Java) it
+ * says so in one line and posts the push bodies itself.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createPubSubClient, type PubSubClient } from '../lib/clients.js';
+import { Status } from '../test/emulators/grpc-harness.js';
 import { projectRoot } from '../test/support/fixtures.js';
+import { EmulatorUnavailable, startGooglePubSub, type GooglePubSub } from '../test/support/google-pubsub.js';
 import { ownFindings, plainProperties } from '../test/support/scc-scenario.js';
 import { seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../test/support/world.js';
-import { deliver, type Delivered } from './bench/deliver.js';
-import { startFunction, type FunctionProcess } from './bench/function-process.js';
+import { deliver } from './bench/deliver.js';
+import { startFunction, type FunctionProcess, type OutcomeLine } from './bench/function-process.js';
+
+/** SCC's notification topic and the push subscription Terraform creates on it (terraform/delivery.tf). */
+const PROJECT = 'sec-tools-4711';
+const TOPIC = `projects/${PROJECT}/topics/scc-socat-findings`;
+const SUBSCRIPTION = `projects/${PROJECT}/subscriptions/scc-socat-triage-push`;
+const INJECTED = 'injected for the demo: the write-back could not reach SCC';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
 
@@ -59,41 +74,115 @@ function printSideBySide(findings: Array<[string, Record<string, any>]>): void {
   }
 }
 
+interface Row {
+  label: string;
+  /** How it reached the function: "push #N" (Pub/Sub's Nth delivery of the message) or the fallback's HTTP status. */
+  how: string;
+  outcome: OutcomeLine | undefined;
+}
+
+/** The outcome lines the function logged for one Pub/Sub message id, waiting until `until` holds. */
+async function outcomesOf(fn: FunctionProcess, messageId: string, until: (lines: OutcomeLine[]) => boolean, timeoutMs = 60_000): Promise<OutcomeLine[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = fn.outcomes.filter((o) => o.messageId === messageId);
+    if (until(lines)) return lines;
+    if (Date.now() > deadline) throw new Error(`message ${messageId}: no final outcome within ${timeoutMs} ms (seen: ${lines.map((l) => l.outcome).join(', ') || 'nothing'}); function stderr: ${fn.stderr().slice(-500)}`);
+    await sleep(50);
+  }
+}
+
+const settled = (lines: OutcomeLine[]) => lines.some((l) => l.outcome !== 'retry');
+
+/** Production's path: publish to SCC's topic; the push subscription delivers to the function and redelivers on a non-2xx. */
+async function viaPubSub(pubsub: PubSubClient, fn: FunctionProcess, world: World, scenarios: Array<[string, Scenario]>, echo: () => Record<string, any>): Promise<Row[]> {
+  const [topic] = await pubsub.createTopic(TOPIC);
+  // functions-framework takes the topic from the request path, as the deployed push endpoint gives it.
+  await pubsub.createSubscription(topic, SUBSCRIPTION, { pushConfig: { pushEndpoint: `${fn.url}/${TOPIC}` }, ackDeadlineSeconds: 60 });
+  const rows: Row[] = [];
+  const publish = async (label: string, notification: unknown) => {
+    // SCC publishes the NotificationMessage as JSON, without attributes.
+    const id = await topic.publishMessage({ data: Buffer.from(JSON.stringify(notification)) });
+    const lines = await outcomesOf(fn, id, settled);
+    lines.forEach((outcome, i) => rows.push({ label: i === 0 ? label : `${label}: redelivered by Pub/Sub`, how: `push #${i + 1}`, outcome }));
+  };
+  const [[firstLabel, first], ...rest] = scenarios as [[string, Scenario], ...Array<[string, Scenario]>];
+  world.scc.injectFault('UpdateFinding', { code: Status.UNAVAILABLE, message: INJECTED, times: 1 });
+  await publish(`${firstLabel}: notification`, first.notification);
+  for (const [label, scenario] of rest) await publish(`${label}: notification`, scenario.notification);
+  await publish(`${firstLabel}: notification fired by our own marks`, echo());
+  return rows;
+}
+
+/** Without Google's emulator: post the push bodies ourselves, redelivering the failed one as Pub/Sub would. */
+async function viaDirectPost(fn: FunctionProcess, world: World, scenarios: Array<[string, Scenario]>, echo: () => Record<string, any>): Promise<Row[]> {
+  const rows: Row[] = [];
+  const post = async (label: string, notification: unknown, id: string) => {
+    const before = fn.outcomes.length;
+    const res = await deliver(fn.url, notification, id);
+    await outcomesOf(fn, id, (lines) => lines.length > 0 && fn.outcomes.length > before);
+    rows.push({ label, how: `HTTP ${res.status}`, outcome: fn.outcomes.filter((o) => o.messageId === id).at(-1) });
+    return res.status;
+  };
+  const [[firstLabel, first], ...rest] = scenarios as [[string, Scenario], ...Array<[string, Scenario]>];
+  world.scc.injectFault('UpdateFinding', { code: Status.UNAVAILABLE, message: INJECTED, times: 1 });
+  if ((await post(`${firstLabel}: notification`, first.notification, 'demo-1')) >= 300) await post(`${firstLabel}: posted again (as Pub/Sub would)`, first.notification, 'demo-1');
+  let n = 2;
+  for (const [label, scenario] of rest) await post(`${label}: notification`, scenario.notification, `demo-${n++}`);
+  await post(`${firstLabel}: notification fired by our own marks`, echo(), `demo-${n}`);
+  return rows;
+}
+
 async function main(): Promise<void> {
   let world: World | null = null;
   let fn: FunctionProcess | null = null;
+  let emulator: GooglePubSub | null = null;
+  let pubsub: PubSubClient | null = null;
   try {
-    world = await startWorld();
+    const [w, started] = await Promise.all([
+      startWorld(),
+      startGooglePubSub().catch((err: unknown) => {
+        if (err instanceof EmulatorUnavailable) return err;
+        throw err;
+      }),
+    ]);
+    world = w;
+    if (!(started instanceof EmulatorUnavailable)) emulator = started;
     const now = Date.now();
     const scenarios: Array<[string, Scenario]> = [
       ['attack: checkout (shop)', seedAttack(world, new Date(now - 150_000))],
       ['admin session: ledger (payments)', seedAdmin(world, new Date(now - 90_000))],
     ];
     console.log(bold('scc-socat-triage demo') + ' — local emulators, the real function and the real Google client libraries; no network, no credentials.');
-    console.log(`emulators: SCC ${world.scc.endpoint}, GKE ${world.gke.endpoint}, Logging ${world.logging.endpoint}, Kubernetes https://${world.kube.access.endpoint}`);
+    console.log(`emulators: SCC ${world.scc.endpoint}, GKE ${world.gke.endpoint}, Logging ${world.logging.endpoint}, Kubernetes https://${world.kube.access.endpoint}${emulator ? `, Pub/Sub (Google's emulator) ${emulator.endpoint}` : ''}`);
+    if (started instanceof EmulatorUnavailable) console.log(`${started.message}; posting push bodies to the function directly instead.`);
 
     // The project's main (dist/), not the bundle: what npm test runs.
     fn = await startFunction({ root: projectRoot(), env: world.env });
     await fn.ready;
     console.log(`function triageSocatFinding listening on ${fn.url} (functions-framework, Node ${process.versions.node})`);
+    if (emulator) console.log(`delivery: ${TOPIC} → push subscription ${SUBSCRIPTION} → ${fn.url}/${TOPIC}`);
 
-    const deliveries: Array<[string, Delivered]> = [];
-    for (const [label, scenario] of scenarios) {
-      deliveries.push([`${label}: notification`, await deliver(fn.url, scenario.notification, `${label}-1`)]);
+    // SCC fires the notification again when our marks land: built once the first triage has written them.
+    const [, first] = scenarios[0]!;
+    const echo = () => {
+      const echoed = structuredClone(first.notification);
+      echoed.finding.securityMarks = { name: `${first.findingName}/securityMarks`, marks: world!.scc.getMarks(first.findingName) };
+      return echoed;
+    };
+    let rows: Row[];
+    if (emulator) {
+      pubsub = await createPubSubClient({ pubsubEmulatorHost: emulator.endpoint, projectId: PROJECT });
+      rows = await viaPubSub(pubsub, fn, world, scenarios, echo);
+    } else {
+      rows = await viaDirectPost(fn, world, scenarios, echo);
     }
-    const [firstLabel, first] = scenarios[0]!;
-    deliveries.push([`${firstLabel}: redelivery of the same message`, await deliver(fn.url, first.notification, 'again')]);
-    // SCC fires the notification again when our marks land: deliver that one too.
-    const echoed = structuredClone(first.notification);
-    echoed.finding.securityMarks = { name: `${first.findingName}/securityMarks`, marks: world.scc.getMarks(first.findingName) };
-    deliveries.push([`${firstLabel}: notification fired by our own marks`, await deliver(fn.url, echoed, 'echo')]);
-    await sleep(100);
 
     console.log(bold('\n=== Deliveries ==='));
-    deliveries.forEach(([label, res], i) => {
-      const o = fn!.outcomes[i];
-      console.log(`${label.padEnd(62)} HTTP ${res.status}  ${String(o?.outcome).padEnd(8)} ${String(o?.durationMs ?? '?').padStart(5)} ms`);
-    });
+    for (const { label, how, outcome } of rows) {
+      const why = outcome?.outcome === 'retry' ? `  (${outcome.reason ?? ''})` : '';
+      console.log(`${label.padEnd(62)} ${how.padEnd(8)}  ${String(outcome?.outcome).padEnd(8)} ${String(outcome?.durationMs ?? '?').padStart(5)} ms${why}`);
+    }
 
     const own = ownFindings(world.scc);
     if (own.length !== scenarios.length) throw new Error(`expected ${scenarios.length} enrichment findings, found ${own.length}`);
@@ -109,9 +198,13 @@ async function main(): Promise<void> {
       console.log(bold('\n--- Security marks on the original CTD finding ---'));
       for (const [k, v] of Object.entries(world.scc.getMarks(scenario.findingName) ?? {})) console.log(`${k.padEnd(24)} ${v}`);
     }
-    if (!deliveries.every(([, r]) => r.status >= 200 && r.status < 300)) throw new Error('a delivery was not acknowledged');
+    const outcomes = rows.map((r) => r.outcome?.outcome);
+    const expected = ['retry', 'triaged', 'triaged', 'skipped'];
+    if (outcomes.join() !== expected.join()) throw new Error(`deliveries ended ${outcomes.join(', ')}; expected ${expected.join(', ')}`);
   } finally {
+    await pubsub?.close();
     await fn?.stop();
+    await emulator?.stop();
     await world?.stop();
   }
 }
