@@ -2,13 +2,15 @@
  * `backfill` over seeded organizations, as an operator runs it: exactly the
  * untriaged ACTIVE socat findings are triaged, a run cut off by SIGINT
  * resumes where it stopped, RESOURCE_EXHAUSTED backs off, and --via-topic
- * publishes what SCC would publish, which the function then triages.
+ * publishes what SCC would publish (to a topic on Google's Pub/Sub emulator),
+ * which the function then triages.
  * Each scenario uses its own organization in one shared world.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createPubSubClient, type PubSubClient } from '../../lib/clients.js';
 import { parseNotification } from '../../lib/finding/parse.js';
 import { handleDelivery } from '../../lib/handler.js';
 import { MARK_EVENT_TIME } from '../../lib/scc/marks.js';
@@ -16,8 +18,8 @@ import { enrichmentFindingName } from '../../lib/scc/names.js';
 import { canonicalTimestamp } from '../../lib/timestamp.js';
 import { createInstance } from '../../lib/wiring.js';
 import { Status } from '../emulators/grpc-harness.js';
-import { startPubSubEmulator, type PubSubEmulator } from '../emulators/pubsub-emulator.js';
 import { notificationFixture, pubsubBody } from '../support/fixtures.js';
+import { readTopic, startGooglePubSub, type GooglePubSub } from '../support/google-pubsub.js';
 import { OWN_SOURCE } from '../support/scc-scenario.js';
 import { seedAttack, startWorld, type Scenario, type World } from '../support/world.js';
 import { baseEnv, exit, HAS_SCRIPT, runCli, runUnderPty, seedSocat, withoutSgr } from './support.js';
@@ -25,16 +27,16 @@ import { baseEnv, exit, HAS_SCRIPT, runCli, runUnderPty, seedSocat, withoutSgr }
 const ORG = '123456789012';
 const HOUR = 3_600_000;
 let world: World;
-let pubsub: PubSubEmulator;
 let env: Record<string, string>;
 const dir = mkdtempSync(join(tmpdir(), 'cli-backfill-'));
 
 beforeAll(async () => {
-  [world, pubsub] = await Promise.all([startWorld(), startPubSubEmulator()]);
-  env = baseEnv({ ...world.env, PUBSUB_EMULATOR_HOST: pubsub.endpoint });
+  world = await startWorld();
+  // No Pub/Sub here: only --via-topic publishes, and its tests start Google's emulator themselves.
+  env = baseEnv({ ...world.env });
 });
 afterAll(async () => {
-  await Promise.all([world.stop(), pubsub.stop()]);
+  await world.stop();
 });
 beforeEach(() => {
   world.scc.clearRequestLog();
@@ -185,11 +187,27 @@ describe('quotas and failures', () => {
   });
 });
 
-describe('backfill --via-topic', () => {
+describe("backfill --via-topic (Google's Pub/Sub emulator)", () => {
   const TOPIC = 'projects/sec-tools-4711/topics/scc-socat-findings';
+  const READER = 'projects/sec-tools-4711/subscriptions/replay-reader';
+  let emulator: GooglePubSub | undefined;
+  let client: PubSubClient | undefined;
+  let viaEnv: Record<string, string>;
+
+  beforeAll(async () => {
+    // Throws "could not run: Google's Pub/Sub emulator: <reason>" when it is missing: these tests then fail visibly.
+    emulator = await startGooglePubSub();
+    client = await createPubSubClient({ pubsubEmulatorHost: emulator.endpoint, projectId: 'sec-tools-4711' });
+    viaEnv = { ...env, PUBSUB_EMULATOR_HOST: emulator.endpoint };
+  }, 90_000);
+  afterAll(async () => {
+    await client?.close();
+    await emulator?.stop();
+  });
 
   it('publishes each untriaged finding as the NotificationMessage SCC would, and the function triages it', async () => {
-    pubsub.createTopic(TOPIC);
+    const [topic] = await client!.createTopic(TOPIC);
+    await topic.createSubscription(READER);
     const source = organization('666666666666');
     const eventTime = new Date(Date.now() - 5 * 60_000);
     const names = [
@@ -197,13 +215,13 @@ describe('backfill --via-topic', () => {
       seedSocat(world, { source, eventTime: new Date(Date.now() - 6 * 60_000) }),
     ];
     const done = seedSocat(world, { source, eventTime, marks: { [MARK_EVENT_TIME]: eventTime.toISOString() } });
-    const r = await runCli(['backfill', '--organization', '666666666666', '--via-topic', TOPIC, '--json'], { env });
+    const r = await runCli(['backfill', '--organization', '666666666666', '--via-topic', TOPIC, '--json'], { env: viaEnv });
     expect(exit(r)).toMatchObject({ code: 0 });
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'publish', topic: TOPIC, selected: 2, published: 2, alreadyTriaged: 1 });
     // The CLI itself wrote nothing to SCC.
     expect(world.scc.requests().filter((q) => q.method !== 'ListFindings')).toEqual([]);
 
-    const messages = pubsub.published(TOPIC);
+    const messages = await readTopic(client!, TOPIC, READER);
     expect(messages).toHaveLength(2);
     const fixture = notificationFixture('socat-v2');
     for (const m of messages) {
@@ -232,7 +250,7 @@ describe('backfill --via-topic', () => {
     const source = organization('777777777777');
     seedSocat(world, { source, eventTime: new Date(Date.now() - 60_000) });
     seedSocat(world, { source, eventTime: new Date(Date.now() - 120_000) });
-    const r = await runCli(['backfill', '--organization', '777777777777', '--via-topic', 'projects/sec-tools-4711/topics/no-such-topic', '--concurrency', '1', '--json'], { env });
+    const r = await runCli(['backfill', '--organization', '777777777777', '--via-topic', 'projects/sec-tools-4711/topics/no-such-topic', '--concurrency', '1', '--json'], { env: viaEnv });
     expect(exit(r)).toMatchObject({ code: 3 });
     const s = JSON.parse(r.stdout);
     expect(s.fatal).toMatch(/^cannot publish to projects\/sec-tools-4711\/topics\/no-such-topic: NOT_FOUND/);

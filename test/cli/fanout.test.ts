@@ -2,8 +2,8 @@
  * The triage-completed message (lib/fanout.ts): every message built from a
  * report validates against the exported JSON Schema (checked by ajv, a real
  * validator, not by our own code), carries no control characters whatever
- * the finding held, and travels through the real Pub/Sub client to a
- * subscriber as published.
+ * the finding held, and travels through the real Pub/Sub client and Google's
+ * Pub/Sub emulator to a subscriber as published.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Message } from '@google-cloud/pubsub';
@@ -19,8 +19,8 @@ import { handleDelivery } from '../../lib/handler.js';
 import { analyzeFinding } from '../../lib/report/analyze.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import { createInstance } from '../../lib/wiring.js';
-import { startPubSubEmulator, type PubSubEmulator } from '../emulators/pubsub-emulator.js';
 import { notificationFixture, projectRoot, pubsubBody } from '../support/fixtures.js';
+import { startGooglePubSub, type GooglePubSub } from '../support/google-pubsub.js';
 import { seedAdmin, seedAttack, startWorld, type World } from '../support/world.js';
 
 // ajv is CommonJS; under native ESM its class is the default export or that export's own default.
@@ -155,26 +155,27 @@ describe('messages from full triages', () => {
   });
 });
 
-describe('publishFanout over the real Pub/Sub client', () => {
+describe("publishFanout over the real Pub/Sub client and Google's emulator", () => {
   const PROJECT = 'sec-tools-4711';
   const TOPIC = `projects/${PROJECT}/topics/socat-triage-results`;
-  let emulator: PubSubEmulator;
-  let pubsub: PubSubClient;
+  let emulator: GooglePubSub | undefined;
+  let pubsub: PubSubClient | undefined;
 
   beforeAll(async () => {
-    emulator = await startPubSubEmulator();
-    emulator.createTopic(TOPIC);
-    emulator.createSubscription(`projects/${PROJECT}/subscriptions/chat`, TOPIC);
+    // Throws "could not run: Google's Pub/Sub emulator: <reason>" when it is missing: every test here then fails visibly.
+    emulator = await startGooglePubSub();
     pubsub = await createPubSubClient({ pubsubEmulatorHost: emulator.endpoint, projectId: PROJECT });
-  });
+    const [topic] = await pubsub.createTopic(TOPIC);
+    await topic.createSubscription(`projects/${PROJECT}/subscriptions/chat`);
+  }, 90_000);
   afterAll(async () => {
-    await pubsub.close();
-    await emulator.stop();
+    await pubsub?.close();
+    await emulator?.stop();
   });
 
   it('delivers the message a subscriber can validate and route', async () => {
     const msg = fanoutMessage(offlineReport(), { enrichmentFinding: `organizations/123456789012/sources/4242424242424242424/locations/global/findings/${'b'.repeat(32)}`, marks: {} });
-    const subscription = pubsub.subscription(`projects/${PROJECT}/subscriptions/chat`);
+    const subscription = pubsub!.subscription(`projects/${PROJECT}/subscriptions/chat`);
     const received = new Promise<Message>((resolve, reject) => {
       subscription.on('error', reject);
       subscription.on('message', (m: Message) => {
@@ -182,7 +183,7 @@ describe('publishFanout over the real Pub/Sub client', () => {
         resolve(m);
       });
     });
-    const id = await publishFanout(pubsub.topic(TOPIC), msg);
+    const id = await publishFanout(pubsub!.topic(TOPIC), msg);
     const m = await received;
     await subscription.close();
     expect(m.id).toBe(id);
@@ -194,6 +195,6 @@ describe('publishFanout over the real Pub/Sub client', () => {
 
   it('rejects with NOT_FOUND when the topic does not exist', async () => {
     const msg = fanoutMessage(offlineReport(), null);
-    await expect(publishFanout(pubsub.topic(`projects/${PROJECT}/topics/missing-topic`), msg)).rejects.toMatchObject({ code: 5 });
+    await expect(publishFanout(pubsub!.topic(`projects/${PROJECT}/topics/missing-topic`), msg)).rejects.toMatchObject({ code: 5 });
   });
 });

@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import type { PubSubClient } from '../../lib/clients.js';
 
 export class EmulatorUnavailable extends Error {
   constructor(reason: string) {
@@ -149,4 +150,52 @@ export async function startGooglePubSub(options: { readyTimeoutMs?: number; env?
     throw err;
   }
   return { endpoint: `127.0.0.1:${port}`, port, output: () => output, stop };
+}
+
+export interface ReadMessage {
+  messageId: string;
+  data: Buffer;
+  attributes: Record<string, string>;
+}
+
+const SENTINEL_ATTRIBUTE = 'readTopicSentinel';
+
+/**
+ * Every message on `subscription` that was published before this call, each
+ * acknowledged: a sentinel message is published to `topic` and unary Pulls
+ * run until it comes back. Pub/Sub promises order only within an ordering key
+ * (https://cloud.google.com/pubsub/docs/ordering); the read is complete
+ * because the emulator hands a single subscription's messages out in publish
+ * order, and a test calls this only after the publishes it looks for have
+ * returned. Fails (never answers "nothing") when the sentinel does not arrive.
+ */
+export async function readTopic(client: PubSubClient, topic: string, subscription: string, timeoutMs = 15_000): Promise<ReadMessage[]> {
+  const sentinel = `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  await client.topic(topic).publishMessage({ data: Buffer.from('sentinel'), attributes: { [SENTINEL_ATTRIBUTE]: sentinel } });
+  const messages: ReadMessage[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const received = await unary<{ receivedMessages?: Array<{ ackId: string; message: { messageId: string; data?: Uint8Array; attributes?: Record<string, string> } }> }>(client, 'pull', { subscription, maxMessages: 1000 });
+    const list = received.receivedMessages ?? [];
+    if (list.length > 0) await unary(client, 'acknowledge', { subscription, ackIds: list.map((r) => r.ackId) });
+    let done = false;
+    for (const { message } of list) {
+      const attributes = { ...(message.attributes ?? {}) };
+      if (attributes[SENTINEL_ATTRIBUTE] !== undefined) {
+        // A sentinel from an earlier read that timed out is dropped as well.
+        if (attributes[SENTINEL_ATTRIBUTE] === sentinel) done = true;
+        continue;
+      }
+      messages.push({ messageId: message.messageId, data: Buffer.from(message.data ?? new Uint8Array()), attributes });
+    }
+    if (done) return messages;
+    if (Date.now() > deadline) throw new Error(`readTopic: the sentinel published to ${topic} did not reach ${subscription} within ${timeoutMs} ms; the read is incomplete`);
+  }
+}
+
+/** One unary Subscriber call through the client's own request path (its high-level API only streams). */
+function unary<T>(client: PubSubClient, method: 'pull' | 'acknowledge', reqOpts: Record<string, unknown>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client.request<T>({ client: 'SubscriberClient', method, reqOpts }, (err, res) => (err ? reject(err) : resolve(res as T)));
+  });
 }
