@@ -26,6 +26,7 @@ import { startFunction, type FunctionProcess, type OutcomeLine } from './bench/f
 const PROJECT = 'sec-tools-4711';
 const TOPIC = `projects/${PROJECT}/topics/scc-socat-findings`;
 const SUBSCRIPTION = `projects/${PROJECT}/subscriptions/scc-socat-triage-push`;
+const DEAD_LETTER_TOPIC = `projects/${PROJECT}/topics/scc-socat-triage-dead-letter`;
 const INJECTED = 'injected for the demo: the write-back could not reach SCC';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
@@ -96,9 +97,15 @@ const settled = (lines: OutcomeLine[]) => lines.some((l) => l.outcome !== 'retry
 
 /** Production's path: publish to SCC's topic; the push subscription delivers to the function and redelivers on a non-2xx. */
 async function viaPubSub(pubsub: PubSubClient, fn: FunctionProcess, world: World, scenarios: Array<[string, Scenario]>, echo: () => Record<string, any>): Promise<Row[]> {
-  const [topic] = await pubsub.createTopic(TOPIC);
-  // functions-framework takes the topic from the request path, as the deployed push endpoint gives it.
-  await pubsub.createSubscription(topic, SUBSCRIPTION, { pushConfig: { pushEndpoint: `${fn.url}/${TOPIC}` }, ackDeadlineSeconds: 60 });
+  const [[topic], [deadLetter]] = await Promise.all([pubsub.createTopic(TOPIC), pubsub.createTopic(DEAD_LETTER_TOPIC)]);
+  // As terraform/delivery.tf creates it: functions-framework takes the topic from the request path; bounded retries with
+  // backoff, then the dead-letter topic (shorter backoff than the deployment's, for a demo).
+  await pubsub.createSubscription(topic, SUBSCRIPTION, {
+    pushConfig: { pushEndpoint: `${fn.url}/${TOPIC}` },
+    ackDeadlineSeconds: 60,
+    retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
+    deadLetterPolicy: { deadLetterTopic: deadLetter.name, maxDeliveryAttempts: 5 },
+  });
   const rows: Row[] = [];
   const publish = async (label: string, notification: unknown) => {
     // SCC publishes the NotificationMessage as JSON, without attributes.
@@ -134,20 +141,21 @@ async function viaDirectPost(fn: FunctionProcess, world: World, scenarios: Array
 }
 
 async function main(): Promise<void> {
-  let world: World | null = null;
-  let fn: FunctionProcess | null = null;
-  let emulator: GooglePubSub | null = null;
-  let pubsub: PubSubClient | null = null;
+  // What is up, for `finally` to stop whichever of them started.
+  const held: { world?: World; emulator?: GooglePubSub; fn?: FunctionProcess; pubsub?: PubSubClient } = {};
   try {
-    const [w, started] = await Promise.all([
-      startWorld(),
-      startGooglePubSub().catch((err: unknown) => {
+    const worldUp = startWorld().then((w) => (held.world = w));
+    const emulatorUp = startGooglePubSub().then(
+      (e) => (held.emulator = e),
+      (err: unknown) => {
         if (err instanceof EmulatorUnavailable) return err;
         throw err;
-      }),
-    ]);
-    world = w;
-    if (!(started instanceof EmulatorUnavailable)) emulator = started;
+      },
+    );
+    await Promise.allSettled([worldUp, emulatorUp]);
+    const world = await worldUp;
+    const started = await emulatorUp;
+    const emulator = started instanceof EmulatorUnavailable ? null : started;
     const now = Date.now();
     const scenarios: Array<[string, Scenario]> = [
       ['attack: checkout (shop)', seedAttack(world, new Date(now - 150_000))],
@@ -158,7 +166,7 @@ async function main(): Promise<void> {
     if (started instanceof EmulatorUnavailable) console.log(`${started.message}; posting push bodies to the function directly instead.`);
 
     // The project's main (dist/), not the bundle: what npm test runs.
-    fn = await startFunction({ root: projectRoot(), env: world.env });
+    const fn = (held.fn = await startFunction({ root: projectRoot(), env: world.env }));
     await fn.ready;
     console.log(`function triageSocatFinding listening on ${fn.url} (functions-framework, Node ${process.versions.node})`);
     if (emulator) console.log(`delivery: ${TOPIC} → push subscription ${SUBSCRIPTION} → ${fn.url}/${TOPIC}`);
@@ -167,13 +175,13 @@ async function main(): Promise<void> {
     const [, first] = scenarios[0]!;
     const echo = () => {
       const echoed = structuredClone(first.notification);
-      echoed.finding.securityMarks = { name: `${first.findingName}/securityMarks`, marks: world!.scc.getMarks(first.findingName) };
+      echoed.finding.securityMarks = { name: `${first.findingName}/securityMarks`, marks: world.scc.getMarks(first.findingName) };
       return echoed;
     };
     let rows: Row[];
     if (emulator) {
-      pubsub = await createPubSubClient({ pubsubEmulatorHost: emulator.endpoint, projectId: PROJECT });
-      rows = await viaPubSub(pubsub, fn, world, scenarios, echo);
+      held.pubsub = await createPubSubClient({ pubsubEmulatorHost: emulator.endpoint, projectId: PROJECT });
+      rows = await viaPubSub(held.pubsub, fn, world, scenarios, echo);
     } else {
       rows = await viaDirectPost(fn, world, scenarios, echo);
     }
@@ -202,10 +210,10 @@ async function main(): Promise<void> {
     const expected = ['retry', 'triaged', 'triaged', 'skipped'];
     if (outcomes.join() !== expected.join()) throw new Error(`deliveries ended ${outcomes.join(', ')}; expected ${expected.join(', ')}`);
   } finally {
-    await pubsub?.close();
-    await fn?.stop();
-    await emulator?.stop();
-    await world?.stop();
+    await held.pubsub?.close();
+    await held.fn?.stop();
+    await held.emulator?.stop();
+    await held.world?.stop();
   }
 }
 

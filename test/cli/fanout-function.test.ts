@@ -38,7 +38,11 @@ describe('the function publishes one triage-completed message per triaged findin
 
   beforeAll(async () => {
     // startGooglePubSub throws "could not run: Google's Pub/Sub emulator: <reason>" when it is missing: every test here then fails visibly.
-    [world, emulator] = await Promise.all([startWorld(), startGooglePubSub()]);
+    // Each is kept as soon as it is up, so afterAll stops it whichever of the two failed.
+    const up = [startWorld().then((w) => (world = w)), startGooglePubSub().then((e) => (emulator = e))];
+    await Promise.allSettled(up);
+    await Promise.all(up);
+    if (!emulator) throw new Error('unreachable: the emulator started without being kept');
     client = await createPubSubClient({ pubsubEmulatorHost: emulator.endpoint, projectId: 'sec-tools-4711' });
     const [topic] = await client.createTopic(TOPIC);
     await topic.createSubscription(READER);
