@@ -106,7 +106,9 @@ export async function startGooglePubSub(options: { readyTimeoutMs?: number; env?
   if ('unavailable' in where) throw new EmulatorUnavailable(where.unavailable);
   const dir = mkdtempSync(join(tmpdir(), 'google-pubsub-'));
   const port = await freePort();
-  const child = spawn(where.java, ['-jar', where.jar, '--host=127.0.0.1', `--port=${port}`], {
+  // A test's emulator lives seconds and carries a handful of messages: start-up dominates, and the C1 compiler alone
+  // with the serial collector reach "Server started" sooner (a median 1.3 s instead of 2.1 s on the 2-core machine).
+  const child = spawn(where.java, ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-jar', where.jar, '--host=127.0.0.1', `--port=${port}`], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: dir },
     stdio: ['ignore', 'pipe', 'pipe'],
