@@ -18,13 +18,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNotification } from '../../lib/finding/parse.js';
 import { redactArgv } from '../../lib/redact.js';
-import { handleDelivery } from '../../lib/handler.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import { loadJson, notificationFixture, projectRoot, pubsubBody } from '../support/fixtures.js';
 import { runWithStandIns } from '../support/recording-shell.js';
 import { auditEntry, CLUSTER, LOCATION, PROJECT } from '../support/world.js';
 import { intendedInvocation } from './intended-argv.js';
 import { recordFigures, stringsIn } from './support.js';
+import { handleDelivery } from './under-test.js';
 import { enrichmentsOf, FANOUT_TOPIC, freshOriginal, leastPrivilegeAudit, startHostileWorld, type HostileWorld } from './world-harness.js';
 
 interface ArgumentCase {
