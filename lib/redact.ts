@@ -100,11 +100,13 @@ const NPM_TOKEN = /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g;
 // Stripe secret and restricted keys, live and test (https://docs.stripe.com/keys), and webhook signing secrets.
 const STRIPE_KEY = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_])/g;
 
-// Google OAuth client secrets since 2021 start with GOCSPX- (https://support.google.com/cloud/answer/15549257).
+// Google OAuth client secrets issued since 2021 start with GOCSPX- and 28 characters of [A-Za-z0-9_-]
+// (client_secret.json files and .env samples in public repositories; "-" also occurs right after the prefix).
 const OAUTH_CLIENT_SECRET = /(?<![A-Za-z0-9_-])GOCSPX-[A-Za-z0-9_-]{20,64}(?![A-Za-z0-9_-])/g;
 
-// Google OAuth refresh tokens start "1//0" (as gcloud's application_default_credentials.json and
-// the OAuth playground show them). Not after a "/" or ":", so a URL's "…:1//0…" path is left alone.
+// Google OAuth refresh tokens start "1//0" then a letter and "CgYIARAAG…" (token responses in Google's
+// OAuth guides and public samples: "1//0gQ7N…", "1//0fQue…", "1//04…"). Not after "/" or ":", so a
+// URL's "…:1//0…" path is left alone.
 const GOOGLE_REFRESH_TOKEN = /(?<![A-Za-z0-9_./:-])1\/\/0[A-Za-z0-9_-]{20,2048}/g;
 
 // Signed URLs: the signature and the credential parameters are what grant access. V4 signing

@@ -77,7 +77,9 @@ function expectedResource(original: V2Finding): string {
 
 /**
  * Why a finding is not our report for `original`, or null when it is. Marks
- * can be set by anyone with securitymarks.update, and findings of any
+ * can be set by anyone with securitycenter.findingsecuritymarks.update on the
+ * finding (https://cloud.google.com/security-command-center/docs/reference/rest/v2/organizations.sources.findings/updateSecurityMarks),
+ * and findings of any
  * category can be written into any source by whoever owns it, so neither the
  * mark nor the category proves anything; only our own source (SCC_SOURCE_NAME,
  * writable by the function's service account alone) and the links our
