@@ -9,6 +9,10 @@
  * is none (not triaged yet) does `show` fall back to an offline analysis, and
  * it says so. Passing the enrichment finding's own name works too.
  *
+ * Only our own reports are shown (notOurReport): a mark or a finding that
+ * leads anywhere else makes `show` say why and print nothing, since what it
+ * prints includes commands an engineer pastes.
+ *
  * For a FILE: a report (`triage --json`, `analyze`) is shown as it is; a
  * notification or finding is analysed offline first.
  */
@@ -26,7 +30,7 @@ import { CliError, EXIT, UsageError } from './errors.js';
 import { classifyTarget, parseFindingName, readInput, type FindingRef } from './input.js';
 import { colorEnabled, type Io } from './io.js';
 import { COLOR, PLAIN, renderView } from './render.js';
-import { fetchFinding, marksOf, toNotificationJson, type SccReader } from './scc.js';
+import { fetchFinding, marksOf, toNotificationJson, type SccReader, type V2Finding } from './scc.js';
 import { propertyValue, viewFromProperties, viewFromReport, type ShowView } from './view.js';
 
 type Obj = Record<string, unknown>;
@@ -60,22 +64,76 @@ export function viewFromFileText(text: string, config: OfflineConfig): ShowView 
   return offlineView(notification, config, 'offline analysis of the finding alone: nothing was gathered (run `triage --dry-run` for the full report)');
 }
 
+/** The parent every finding of our own source lives under (any location). */
+function inSource(ref: FindingRef, source: string): boolean {
+  return ref.parent.startsWith(`${source}/locations/`);
+}
+
+/** What the write-back stores as the enrichment finding's resource: the original's resource, else its name (lib/scc/writeback.ts). */
+function expectedResource(original: V2Finding): string {
+  const r = original.resourceName;
+  return typeof r === 'string' && r.trim() !== '' ? r : (original.name ?? '');
+}
+
+/**
+ * Why a finding is not our report for `original`, or null when it is. Marks
+ * can be set by anyone with securitycenter.findingsecuritymarks.update on the
+ * finding (https://cloud.google.com/security-command-center/docs/reference/rest/v2/organizations.sources.findings/updateSecurityMarks),
+ * and findings of any
+ * category can be written into any source by whoever owns it, so neither the
+ * mark nor the category proves anything; only our own source (SCC_SOURCE_NAME,
+ * writable by the function's service account alone) and the links our
+ * write-back records do: I01_Original_Finding names the original and the
+ * finding's resource is the original's.
+ */
+export function notOurReport(ref: FindingRef, found: V2Finding | null | undefined, ownSource: string, original: V2Finding | null): string | null {
+  if (!inSource(ref, ownSource)) return `${ref.name} is not in our source ${ownSource} (SCC_SOURCE_NAME)`;
+  if (!found) return `${ref.name} does not exist`;
+  if (found.category !== ENRICHMENT_CATEGORY) return `${ref.name} is a ${JSON.stringify(found.category ?? '')} finding, not a ${ENRICHMENT_CATEGORY} report`;
+  if (original === null) return null;
+  const props = (toNotificationJson({ finding: found }).finding.sourceProperties ?? {}) as Obj;
+  const link = propertyValue(props, 'Original_Finding');
+  const linked = typeof link === 'string' ? parseFindingName(link) : null;
+  const same = linked !== null && typeof original.name === 'string' && linked.name === parseFindingName(original.name)?.name;
+  if (!same) return `${ref.name} is a report about ${typeof link === 'string' ? link : '(no original finding)'}, not about ${original.name}`;
+  if (found.resourceName !== expectedResource(original)) return `${ref.name} is about the resource ${found.resourceName || '(none)'}, not ${expectedResource(original)}`;
+  return null;
+}
+
+/** `show` refuses a report it cannot trust: one line on stderr, nothing on stdout, so no command of it is printed. */
+function untrusted(subject: string, why: string): CliError {
+  return new CliError(`not showing ${subject}: ${why} (\`scc-socat-triage triage FINDING --dry-run\` builds a fresh report)`, EXIT.USAGE);
+}
+
 async function viewFromScc(scc: SccReader, ref: FindingRef, ownSource: string | null, config: OfflineConfig): Promise<ShowView> {
   const result = await fetchFinding(scc, ref);
   if (!result?.finding) throw new CliError(`finding ${ref.name} not found (ListFindings on ${ref.parent} returned nothing)`, EXIT.USAGE);
   const json = toNotificationJson(result);
-  const props = (json.finding.sourceProperties ?? {}) as Obj;
-  if (result.finding.category === ENRICHMENT_CATEGORY) return viewFromProperties(props);
+  if (result.finding.category === ENRICHMENT_CATEGORY) {
+    // Asked for a report by its own name: it is ours only if it is in our source.
+    if (ownSource === null) throw untrusted('this report', 'SCC_SOURCE_NAME is not set, so whether it comes from our source cannot be checked');
+    const why = notOurReport(ref, result.finding, ownSource, null);
+    if (why !== null) throw untrusted('this report', why);
+    return viewFromProperties((json.finding.sourceProperties ?? {}) as Obj);
+  }
 
   const marks = marksOf(result.finding);
   const marked = markValue(marks, MARK_REPORT);
-  const enrichmentRef = (marked ? parseFindingName(marked) : null) ?? (ownSource ? parseFindingName(enrichmentFindingName(ownSource, ref.name)) : null);
-  if (enrichmentRef) {
+  if (marked !== undefined) {
+    const subject = `the report the ${MARK_REPORT} mark names`;
+    if (ownSource === null) throw untrusted(subject, 'SCC_SOURCE_NAME is not set, so whether the mark points into our source cannot be checked');
+    const markedRef = parseFindingName(marked);
+    if (markedRef === null) throw untrusted(subject, `the mark is not a finding name: ${JSON.stringify(marked.slice(0, 200))}`);
+    if (!inSource(markedRef, ownSource)) throw untrusted(subject, notOurReport(markedRef, null, ownSource, result.finding)!);
+  }
+  const enrichmentRef = (marked !== undefined ? parseFindingName(marked) : null) ?? (ownSource ? parseFindingName(enrichmentFindingName(ownSource, ref.name)) : null);
+  if (enrichmentRef && ownSource) {
     const enrichment = await fetchFinding(scc, enrichmentRef);
-    const eprops = enrichment?.finding ? ((toNotificationJson(enrichment).finding.sourceProperties ?? {}) as Obj) : null;
-    // A mark anyone with marks permission can set must point at our report for this very finding.
-    if (enrichment?.finding?.category === ENRICHMENT_CATEGORY && eprops !== null && propertyValue(eprops, 'Original_Finding') === ref.name) {
-      const view = viewFromProperties(eprops, marks);
+    // Without a mark, a missing report at the derived name means: not triaged yet.
+    if (enrichment?.finding || marked !== undefined) {
+      const why = notOurReport(enrichmentRef, enrichment?.finding, ownSource, result.finding);
+      if (why !== null) throw untrusted(`the report ${marked !== undefined ? `the ${MARK_REPORT} mark names` : 'at our derived name'}`, why);
+      const view = viewFromProperties((toNotificationJson(enrichment!).finding.sourceProperties ?? {}) as Obj, marks);
       view.finding.state = typeof json.finding.state === 'string' ? json.finding.state : view.finding.state;
       const guard = markValue(marks, MARK_EVENT_TIME);
       const eventTime = typeof json.finding.eventTime === 'string' ? json.finding.eventTime : null;
@@ -85,7 +143,7 @@ async function viewFromScc(scc: SccReader, ref: FindingRef, ownSource: string | 
       return view;
     }
   }
-  return offlineView(json, config, `no enrichment finding${ownSource || marked ? '' : ' (SCC_SOURCE_NAME unset and no socat_triage_report mark)'}: not triaged yet, so this is an offline analysis of the finding alone; \`scc-socat-triage triage ${ref.name}\` runs the full triage`);
+  return offlineView(json, config, `no enrichment finding${ownSource ? '' : ' (SCC_SOURCE_NAME unset and no socat_triage_report mark)'}: not triaged yet, so this is an offline analysis of the finding alone; \`scc-socat-triage triage ${ref.name}\` runs the full triage`);
 }
 
 export async function showCommand(args: string[], io: Io): Promise<number> {

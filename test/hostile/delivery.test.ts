@@ -20,13 +20,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MARK_EVENT_TIME, MARK_REPORT, MARK_STATUS, MARK_VERDICT } from '../../lib/scc/marks.js';
 import { enrichmentFindingName } from '../../lib/scc/names.js';
-import { cloudEventHandler } from '../../lib/wiring.js';
 import { pubsubBody } from '../support/fixtures.js';
 import { OWN_SOURCE, seedOriginal } from '../support/scc-scenario.js';
 import { seedAttack } from '../support/world.js';
 import { firstBody, loadModule, referencesIn, terraformDir, type TfModule } from '../terraform/support.js';
 import { enrichmentProblems, markProblems } from './checks.js';
 import { recordFigures } from './support.js';
+import { cloudEventHandler } from './under-test.js';
 import { enrichmentsOf, freshOriginal, leastPrivilegeAudit, startHostileWorld, type HostileWorld } from './world-harness.js';
 
 const INSTANCES = 4;

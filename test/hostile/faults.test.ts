@@ -21,15 +21,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HandlerDeps } from '../../lib/handler.js';
-import { RetryableFailure } from '../../lib/outcome.js';
 import { MARK_EVENT_TIME, MARK_REPORT, MARK_STATUS, MARK_VERDICT } from '../../lib/scc/marks.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import type { TriageResult } from '../../lib/triage.js';
-import { handleDelivery } from '../../lib/handler.js';
 import { pubsubBody } from '../support/fixtures.js';
 import { seedAttack } from '../support/world.js';
 import { enrichmentProblems } from './checks.js';
 import { recordFigures } from './support.js';
+import { handleDelivery, RetryableFailure } from './under-test.js';
 import { enrichmentsOf, FANOUT_TOPIC, freshOriginal, leastPrivilegeAudit, startHostileWorld, withFreshCache, type HostileWorld } from './world-harness.js';
 
 const FAULTS = ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'PERMISSION_DENIED', 'NOT_FOUND', 'RESOURCE_EXHAUSTED', 'slower than the deadline', 'malformed response'] as const;
@@ -138,7 +137,7 @@ const DEPENDENCIES: Dependency[] = [
   grpcDependency('Pub/Sub Publish (fan-out of the result, after the write-back)', () => hw.proxies.pubsub, 'Publish', 'write', undefined),
 ];
 
-async function deliver(deps: HandlerDeps, n: Record<string, any>): Promise<{ result: TriageResult | null; retried: RetryableFailure | null }> {
+async function deliver(deps: HandlerDeps, n: Record<string, any>): Promise<{ result: TriageResult | null; retried: InstanceType<typeof RetryableFailure> | null }> {
   try {
     return { result: await handleDelivery(pubsubBody(n), withFreshCache(deps)), retried: null };
   } catch (err) {

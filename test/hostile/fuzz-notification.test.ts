@@ -13,14 +13,13 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { parseConfig } from '../../lib/config.js';
-import { handleDelivery, type HandlerDeps } from '../../lib/handler.js';
-import { createLogger } from '../../lib/logger.js';
-import { RetryableFailure, type OutcomeKind } from '../../lib/outcome.js';
+import type { HandlerDeps } from '../../lib/handler.js';
+import type { OutcomeKind } from '../../lib/outcome.js';
 import type { TriageResult } from '../../lib/triage.js';
 import { notificationFixture } from '../support/fixtures.js';
 import { OWN_SOURCE } from '../support/scc-scenario.js';
 import { enrichmentProblems, logLineProblems, markProblems, MemoryScc } from './checks.js';
+import { createLogger, handleDelivery, parseConfig, RetryableFailure } from './under-test.js';
 import { HANG_GUARD_MS, HangGuard, seeded, hostileChar, hostileString, megabyte, recordFigures, sometimesLong } from './support.js';
 
 const SEED = 0x50ca7_001;

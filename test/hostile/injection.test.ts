@@ -25,7 +25,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseNotification } from '../../lib/finding/parse.js';
 import type { SocatFinding } from '../../lib/finding/types.js';
 import type { PodSection } from '../../lib/gather/sections.js';
-import { handleDelivery } from '../../lib/handler.js';
 import { analyzeFinding } from '../../lib/report/analyze.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import { enrichmentFinding } from '../../lib/scc/writeback.js';
@@ -39,6 +38,7 @@ import { auditEntry, CLUSTER, LOCATION, PROJECT } from '../support/world.js';
 import { enrichmentProblems, logLineProblems, markProblems } from './checks.js';
 import { intendedInvocation } from './intended-argv.js';
 import { ANSI_SAMPLES, HANG_GUARD_MS, HangGuard, megabyte, recordFigures, uncleanReason } from './support.js';
+import { handleDelivery } from './under-test.js';
 import { enrichmentsOf, freshOriginal, leastPrivilegeAudit, startHostileWorld, type HostileWorld } from './world-harness.js';
 
 const CORPUS = loadJson<Record<string, string[] | string>>('test/fixtures/hostile/injection.json');

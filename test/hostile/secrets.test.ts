@@ -5,8 +5,9 @@
  * node's log lines (plain, ANSI-coloured, split by invisible characters), in
  * kubectl exec commands in the audit log, in socat's arguments
  * (test/fixtures/hostile/secrets.json: OPENSSL key=, PROXY proxyauth=, tokens
- * and URL passwords in EXEC/SYSTEM commands), in its parent's argv (a flag and
- * its value as separate elements) and in the processes' environment
+ * and URL passwords in EXEC/SYSTEM commands; mysql -pPASS, sshpass -p, curl -u,
+ * redis-cli -a, signed URLs and prefixed tokens), in its parent's argv (a flag
+ * and its value as separate elements) and in the processes' environment
  * variables. After a full triage against the emulators, none of them appears
  * in the report, the enrichment finding, the marks, the fan-out message or
  * our log lines — while the C2 endpoint is still read from those arguments
@@ -17,13 +18,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNotification } from '../../lib/finding/parse.js';
 import { redactArgv } from '../../lib/redact.js';
-import { handleDelivery } from '../../lib/handler.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import { loadJson, notificationFixture, projectRoot, pubsubBody } from '../support/fixtures.js';
 import { runWithStandIns } from '../support/recording-shell.js';
 import { auditEntry, CLUSTER, LOCATION, PROJECT } from '../support/world.js';
 import { intendedInvocation } from './intended-argv.js';
 import { recordFigures, stringsIn } from './support.js';
+import { handleDelivery } from './under-test.js';
 import { enrichmentsOf, FANOUT_TOPIC, freshOriginal, leastPrivilegeAudit, startHostileWorld, type HostileWorld } from './world-harness.js';
 
 interface ArgumentCase {
@@ -45,9 +46,15 @@ function pemBody(pem: string): string[] {
   return pem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----') && !l.includes(':'));
 }
 
-/** Log-line secrets besides the corpus: the PEM, the encrypted RSA key, the service-account key (text and JSON payload), a coloured and a split one, two in audit entries. */
-const LOG_EXTRAS = 7;
+/** Issue 13: a private key's body printed without its BEGIN line (one log entry per line, and joined on one line), and a base64 service-account key. */
+const OPENSSL_KEY = /-----BEGIN PRIVATE KEY-----\n([\s\S]*?)-----END/.exec(readFileSync(join(SECRETS_DIR, 'fake-openssl-keys.pem'), 'utf8'))![1]!;
+const OPENSSL_KEY_LINES = OPENSSL_KEY.split('\n').filter((l) => l !== '');
+const SA_KEY_BASE64 = Buffer.from(readFileSync(join(SECRETS_DIR, 'fake-service-account-key.json'), 'utf8')).toString('base64');
+
+/** Log-line secrets besides the corpus: the PEM, the encrypted RSA key, the service-account key (text and JSON payload), a coloured and a split one, three in audit entries, a key body line by line and joined, a base64 key file. */
+const LOG_EXTRAS = 11;
 const AUDIT_PASSWORD = 'Audit-Exec-Passw0rd-2718';
+const AUDIT_SHORT_PASSWORD = 'Audit-Short-Passw0rd-3141';
 const AUDIT_TOKEN = 'AuditExecBearerToken0123456789abcdef';
 const LOG_SECRETS: string[] = [
   ...LOG_CASES.map((c) => c.secret),
@@ -56,7 +63,11 @@ const LOG_SECRETS: string[] = [
   SA_KEY.private_key_id as string,
   ...pemBody(SA_KEY.private_key as string),
   AUDIT_PASSWORD,
+  AUDIT_SHORT_PASSWORD,
   AUDIT_TOKEN,
+  ...OPENSSL_KEY_LINES.filter((l) => l.length === 64),
+  OPENSSL_KEY_LINES.join(''),
+  SA_KEY_BASE64.slice(0, 200),
 ];
 const PROCESS_SECRETS: string[] = [...HOSTILE.parents.flatMap((p) => p.secrets), ...HOSTILE.environment.map((e) => e.val)];
 const ALL_SECRETS = [...new Set([...LOG_SECRETS, ...PROCESS_SECRETS, ...HOSTILE.arguments.flatMap((a) => a.secrets)])];
@@ -90,6 +101,9 @@ beforeAll(async () => {
     // Coloured output and invisible characters must not hide a secret from redaction (and then vanish in cleaning).
     `Authorization: Bearer \u001b[32m${LOG_CASES[0]!.secret}\u001b[0m`,
     `db pass\u200bword=${HOSTILE.environment[0]!.val}`,
+    ...OPENSSL_KEY_LINES,
+    `key material ${OPENSSL_KEY_LINES.join('')}`,
+    `GOOGLE_CREDENTIALS=${SA_KEY_BASE64}`,
   ];
   hw.world.logging.seed([...lines.map((l, i) => podLog(l, i)), podLog('', lines.length, { message: `service account ${JSON.stringify(SA_KEY)}` })]);
   hw.world.logging.seed([
@@ -97,6 +111,14 @@ beforeAll(async () => {
       at(-40),
       'io.k8s.core.v1.pods.exec.create',
       `core/v1/namespaces/${NS}/pods/${POD}/exec?command=mysql&command=--password&command=${AUDIT_PASSWORD}&command=-e&command=select%201&container=api`,
+      'mallory@example.com',
+      '203.0.113.99',
+      'kubectl/v1.29.3 (linux/amd64) kubernetes/4b8e819',
+    ),
+    auditEntry(
+      at(-30),
+      'io.k8s.core.v1.pods.exec.create',
+      `core/v1/namespaces/${NS}/pods/${POD}/exec?command=mysql&command=-uroot&command=-p${AUDIT_SHORT_PASSWORD}&command=orders&container=api`,
       'mallory@example.com',
       '203.0.113.99',
       'kubectl/v1.29.3 (linux/amd64) kubernetes/4b8e819',
@@ -153,7 +175,14 @@ describe('secrets in logs, arguments and the environment', () => {
     expect(report.logs.pod?.count).toBeGreaterThanOrEqual(LOG_CASES.length);
     expect(JSON.stringify(report.logs.pod)).toContain('[REDACTED:');
     expect(JSON.stringify(report.process.args)).toContain('[REDACTED:');
-    expect(report.logs.audit?.execs.length).toBe(2);
+    expect(report.logs.audit?.execs.length).toBe(3);
+    // Where a command line shows most plainly (issue 13): the description, B1 (the C2 in words) and B7 (the program).
+    expect(stored).toBeDefined();
+    const props = stored!.sourceProperties as Record<string, { stringValue?: string }>;
+    for (const shown of [stored!.description, props.B1_C2?.stringValue, props.B7_C2_Program?.stringValue, report.c2.program]) {
+      for (const secret of c.secrets) expect(String(shown)).not.toContain(secret);
+    }
+    if (report.c2.program !== null && c.secrets.some((x) => c.argv.at(-1)!.includes(x))) expect(props.B7_C2_Program?.stringValue).toContain('[REDACTED:');
     // The C2 is still read from the raw arguments.
     expect({ host: report.c2.host, port: report.c2.port }).toEqual(c.c2);
     // Commands that need exact values still have them: the binary is copied from its real path.

@@ -153,7 +153,13 @@ export function megabyte(piece: string): string {
 // ---------------------------------------------------------------------------
 // Figures
 
-const figuresDir = join(projectRoot(), 'dist', 'hostile-figures');
+/** dist (default) or bundle:DIR: where test/hostile/under-test.ts loads the function from. */
+export const UNDER_TEST_ENV = 'SCC_TRIAGE_UNDER_TEST';
+/** In the bundle's DIR: one line per suite that loaded it. */
+export const LOADED_BY_FILE = 'loaded-by.txt';
+
+// A run against the bundle keeps its figures apart: the README's are dist/'s.
+const figuresDir = join(projectRoot(), 'dist', (process.env[UNDER_TEST_ENV] ?? 'dist').startsWith('bundle:') ? 'hostile-figures-bundle' : 'hostile-figures');
 const recorded = new Map<string, Record<string, number>>();
 
 /** Merges `figures` into dist/hostile-figures/FILE.json (one file per test file, rewritten as figures come in). */

@@ -5,16 +5,15 @@
  * and the least-privilege audit of everything the emulators received.
  */
 import type { protos } from '@google-cloud/security-center';
-import { createPubSubClient, createSccClient, type PubSubClient, type SccClient } from '../../lib/clients.js';
+import type { PubSubClient, SccClient } from '../../lib/clients.js';
 import type { FanoutPublisher } from '../../lib/fanout.js';
-import { createInstanceCache } from '../../lib/gather/cache.js';
 import type { HandlerDeps } from '../../lib/handler.js';
 import { ENRICHMENT_CATEGORY, enrichmentFindingName } from '../../lib/scc/names.js';
 import type { SccWriter } from '../../lib/scc/writeback.js';
-import { createInstance } from '../../lib/wiring.js';
 import { CTD_SOURCE, OWN_SOURCE, seedOriginal } from '../support/scc-scenario.js';
 import { startPubSubEmulator, type PubSubEmulator } from '../emulators/pubsub-emulator.js';
 import { startWorld, type World } from '../support/world.js';
+import { createInstance, createInstanceCache, createPubSubClient, createSccClient } from './under-test.js';
 import { CONTACTS_SERVICE, GKE_SERVICE, LOGGING_SERVICE, PUBSUB_PUBLISHER_SERVICE, SCC_SERVICE, startFaultProxy, type FaultProxy } from './grpc-fault-proxy.js';
 
 /** Where the function fans its results out (FANOUT_TOPIC): the one Pub/Sub call it makes. */
