@@ -258,6 +258,8 @@ describe('audit payloads on the wire', () => {
       callerIp: '203.0.113.7',
       userAgent: 'kubectl/v1.31.2 (linux/amd64)',
       statusCode: 0,
+      statusMessage: null,
+      granted: null,
       request: { '@type': 'core.k8s.io/v1.PodExecOptions', command: ['sh', '-c', 'id'], stdin: true },
       response: null,
       metadata: null,
