@@ -82,7 +82,7 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'DRY_RUN', default: 'false', description: 'true: triage and log the report, write nothing to SCC.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace or silent.' },
   { name: 'GATHER_DEADLINE_MS', default: '20000', description: 'Shared deadline for all gatherers; a lookup still running then becomes a gap in the report.' },
-  { name: 'DISABLED_GATHERERS', default: '(none)', description: 'Comma-separated gatherer sections to switch off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, namespace, contacts).' },
+  { name: 'DISABLED_GATHERERS', default: '(none)', description: 'Comma-separated gatherer sections to switch off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, nodeK8sLogs, namespace, contacts).' },
   { name: 'RELATED_WINDOW_MINUTES', default: '60', description: 'Related findings: same cluster within ± this many minutes of the finding.' },
   { name: 'LOG_WINDOW_BEFORE_MINUTES', default: '30', description: 'Log queries start this many minutes before the finding.' },
   { name: 'LOG_WINDOW_AFTER_MINUTES', default: '10', description: 'Log queries end this many minutes after the finding.' },
@@ -104,7 +104,7 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'PUBSUB_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Pub/Sub emulator for the fan-out. Loopback only (IPv4 or localhost).' },
 ];
 
-export const GATHERER_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'namespace', 'contacts'] as const;
+export const GATHERER_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'nodeK8sLogs', 'namespace', 'contacts'] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SOURCE_NAME = /^organizations\/\d{1,32}\/sources\/\d{1,32}$/;
@@ -146,7 +146,7 @@ function parseEmulatorHost(env: Env, name: string): string | null {
 const GATHERERS_BY_EMULATOR: Record<string, readonly string[]> = {
   SCC_EMULATOR_HOST: ['relatedFindings'],
   GKE_EMULATOR_HOST: ['cluster', 'node', 'pod', 'namespace'],
-  LOGGING_EMULATOR_HOST: ['podLogs', 'auditLogs', 'nodeLogs'],
+  LOGGING_EMULATOR_HOST: ['podLogs', 'auditLogs', 'nodeLogs', 'nodeK8sLogs'],
   CONTACTS_EMULATOR_HOST: ['contacts'],
 };
 

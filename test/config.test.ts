@@ -62,7 +62,7 @@ describe('parseConfig', () => {
     [{ SCC_SOURCE_NAME: SOURCE, TRIAGE_CATEGORIES: ' , ' }, 'TRIAGE_CATEGORIES', /no category/],
     [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: 'securitycenter.example.com:443' }, 'SCC_EMULATOR_HOST', /loopback/],
     [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1' }, 'GKE_EMULATOR_HOST', /add cluster,node,pod,namespace to DISABLED_GATHERERS/],
-    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,namespace' }, 'LOGGING_EMULATOR_HOST', /podLogs,auditLogs,nodeLogs/],
+    [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,namespace' }, 'LOGGING_EMULATOR_HOST', /podLogs,auditLogs,nodeLogs,nodeK8sLogs/],
     [{ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '10.0.0.5:8080' }, 'SCC_EMULATOR_HOST', /loopback/],
     [{ SCC_SOURCE_NAME: SOURCE, GKE_EMULATOR_HOST: 'container.googleapis.com:443' }, 'GKE_EMULATOR_HOST', /loopback/],
     [{ SCC_SOURCE_NAME: SOURCE, DISABLED_GATHERERS: 'cluster,podlogs' }, 'DISABLED_GATHERERS', /unknown gatherer "podlogs"/],
@@ -90,8 +90,8 @@ describe('parseConfig', () => {
   });
 
   it('accepts a partial emulation when the gatherers of the missing APIs are disabled', () => {
-    const c = parseConfig({ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,namespace,podLogs,auditLogs,nodeLogs,contacts' });
-    expect(c.disabledGatherers).toHaveLength(8);
+    const c = parseConfig({ SCC_SOURCE_NAME: SOURCE, SCC_EMULATOR_HOST: '127.0.0.1:1', DISABLED_GATHERERS: 'cluster,node,pod,namespace,podLogs,auditLogs,nodeLogs,nodeK8sLogs,contacts' });
+    expect(c.disabledGatherers).toHaveLength(9);
   });
 
   it('every variable is documented in the README configuration table', () => {

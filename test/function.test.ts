@@ -23,7 +23,7 @@ const logDestination = { write: (line: string) => void logLines.push(JSON.parse(
 beforeAll(async () => {
   emu = await startSccEmulator();
   // Only SCC is emulated here (write-back and delivery semantics); test/pipeline.test.ts runs every gatherer.
-  const env = { SCC_SOURCE_NAME: OWN_SOURCE, SCC_EMULATOR_HOST: emu.endpoint, LOG_LEVEL: 'info', MAX_EVENT_AGE_SECONDS: '3600', DISABLED_GATHERERS: 'cluster,node,pod,namespace,podLogs,auditLogs,nodeLogs,contacts' };
+  const env = { SCC_SOURCE_NAME: OWN_SOURCE, SCC_EMULATOR_HOST: emu.endpoint, LOG_LEVEL: 'info', MAX_EVENT_AGE_SECONDS: '3600', DISABLED_GATHERERS: 'cluster,node,pod,namespace,podLogs,auditLogs,nodeLogs,nodeK8sLogs,contacts' };
   ff.cloudEvent('triageUnderTest', cloudEventHandler(env, { logDestination }));
   ff.cloudEvent('misconfigured', cloudEventHandler({ SCC_SOURCE_NAME: 'not-a-source' }, { logDestination }));
   server = getTestServer('triageUnderTest');

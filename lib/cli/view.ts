@@ -329,7 +329,7 @@ export function viewFromReport(report: unknown, source: ViewSource = 'report'): 
     if (url !== null && url.startsWith('https://')) view.links.push({ label, url });
   }
   const logs = obj(r.logs) ?? {};
-  for (const [label, key] of [['Pod logs', 'pod'], ['Audit logs', 'audit'], ['Node logs', 'node']] as const) {
+  for (const [label, key] of [['Pod logs', 'pod'], ['Audit logs', 'audit'], ['Node logs', 'node'], ['Node Kubernetes logs', 'nodeKubernetes']] as const) {
     const url = str(obj(logs[key])?.link, 8192);
     if (url !== null && url.startsWith('https://')) view.links.push({ label, url });
   }
@@ -472,6 +472,7 @@ export function viewFromProperties(props: Record<string, unknown>, marks: Record
     ['Pod logs', 'Logs_Pod_Link'],
     ['Audit logs', 'Logs_Audit_Link'],
     ['Node logs', 'Logs_Node_Link'],
+    ['Node Kubernetes logs', 'Logs_Node_Kubernetes_Link'],
   ] as const) {
     const url = p(key, 8192);
     if (url !== null && url.startsWith('https://')) view.links.push({ label, url });

@@ -394,6 +394,48 @@ export function auditSummary(a: AuditRecord): string {
   return `${a.methodName ?? 'unknown method'}${target} by ${a.principal ?? 'unknown principal'} from ${a.callerIp ?? 'unknown IP'}${denied}`;
 }
 
+/**
+ * Where a structured entry keeps its text, most specific first:
+ * - `MESSAGE`: journald fields as GKE's node agent ships them, upper case,
+ *   next to SYSLOG_IDENTIFIER, _SYSTEMD_UNIT, _PID, ... (k8s_node entries of
+ *   containerd and kubelet; public sample: SEKOIA-IO/documentation,
+ *   _shared_content/operations_center/integrations/generated/00bbde4f-cb17-4c3f-9f5e-a585fc7c8fc0.md,
+ *   "gke_container_runtime2.json"; the field is journald's own, see
+ *   https://www.freedesktop.org/software/systemd/man/latest/systemd.journal-fields.html).
+ * - `message`: Cloud Logging's special field for structured logs written to
+ *   stdout (https://cloud.google.com/logging/docs/structured-logging) and the
+ *   Kubernetes event entries GKE writes (same SEKOIA sample set, "gke_log_id_event.json").
+ * - `msg` (klog/logr JSON, zap, logrus), `log` (fluent-bit's raw line), `textPayload`
+ *   (a JSON producer that named its field like the LogEntry field).
+ * journald ships a MESSAGE that is not valid UTF-8 as an array of byte values
+ * (systemd's JSON export format, https://systemd.io/JOURNAL_EXPORT_FORMATS/);
+ * those bytes are decoded, invalid sequences replaced. Anything else falls
+ * back to the whole payload as JSON, so nothing is silently dropped.
+ */
+const MESSAGE_FIELDS = ['MESSAGE', 'message', 'msg', 'log', 'textPayload'] as const;
+/** journald fields naming who wrote the line, in preference order; shown as "name: text" as syslog does. */
+const JOURNALD_SOURCE_FIELDS = ['SYSLOG_IDENTIFIER', '_COMM', '_SYSTEMD_UNIT'] as const;
+
+function messageText(v: Json | undefined): string | null {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.length > 0 && v.every((b) => typeof b === 'number' && Number.isInteger(b) && b >= 0 && b <= 255)) {
+    return new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(v as number[]));
+  }
+  return null;
+}
+
+export function jsonPayloadText(json: Record<string, Json>): string {
+  for (const field of MESSAGE_FIELDS) {
+    if (!Object.hasOwn(json, field)) continue;
+    const text = messageText(json[field]);
+    if (text === null) continue;
+    if (field !== 'MESSAGE') return text;
+    const source = JOURNALD_SOURCE_FIELDS.map((k) => (Object.hasOwn(json, k) ? json[k] : null)).find((v): v is string => typeof v === 'string' && v !== '');
+    return source === undefined ? text : `${source}: ${text}`;
+  }
+  return JSON.stringify(json);
+}
+
 function payloadKind(e: LogEntry): 'textPayload' | 'jsonPayload' | 'protoPayload' | null {
   const named = (e as { payload?: unknown }).payload;
   if (named === 'textPayload' || named === 'jsonPayload' || named === 'protoPayload') return named;
@@ -414,11 +456,9 @@ export async function decodeEntry(e: LogEntry): Promise<DecodedEntry> {
     case 'textPayload':
       out.text = e.textPayload ?? '';
       break;
-    case 'jsonPayload': {
-      const json = fromStruct(e.jsonPayload);
-      out.text = typeof json.message === 'string' ? json.message : JSON.stringify(json);
+    case 'jsonPayload':
+      out.text = jsonPayloadText(fromStruct(e.jsonPayload));
       break;
-    }
     case 'protoPayload': {
       const payload = e.protoPayload as AnyLike;
       out.audit = await decodeAudit(payload);

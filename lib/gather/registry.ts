@@ -6,7 +6,7 @@ import { GATHERER_SECTIONS } from '../config.js';
 import { clusterGatherer } from './cluster.js';
 import { contactsGatherer } from './contacts.js';
 import type { GatherDeps } from './deps.js';
-import { auditLogs, nodeLogs, podLogs } from './logs.js';
+import { auditLogs, nodeK8sLogs, nodeLogs, podLogs } from './logs.js';
 import { namespaceGatherer } from './namespace.js';
 import { nodeGatherer } from './node.js';
 import { podGatherer } from './pod.js';
@@ -24,6 +24,7 @@ export const GATHERERS: readonly AnyGatherer[] = [
   podLogs,
   auditLogs,
   nodeLogs,
+  nodeK8sLogs,
   namespaceGatherer,
   contactsGatherer,
 ];

@@ -199,6 +199,7 @@ export interface GatheredSections {
   podLogs: LogSection;
   auditLogs: AuditLogSection;
   nodeLogs: LogSection;
+  nodeK8sLogs: LogSection;
   namespace: NamespaceSection;
   contacts: ContactsSection;
 }

@@ -84,7 +84,7 @@ export function analyzeFinding(f: SocatFinding, gathered: Gathered = OFFLINE, op
     relatedFindings: s.relatedFindings ?? null,
     node: s.node ?? null,
     pod: s.pod ?? null,
-    logs: { pod: s.podLogs ?? null, audit: s.auditLogs ?? null, node: s.nodeLogs ?? null },
+    logs: { pod: s.podLogs ?? null, audit: s.auditLogs ?? null, node: s.nodeLogs ?? null, nodeKubernetes: s.nodeK8sLogs ?? null },
     gaps: [...gathered.gaps],
     links: {
       finding: findingConsoleUrl(f.name, f.organization),

@@ -92,6 +92,8 @@ export interface ReportLogs {
   pod: LogSection | null;
   audit: AuditLogSection | null;
   node: LogSection | null;
+  /** The node's k8s_node logs (kubelet, container runtime), read by node name. */
+  nodeKubernetes: LogSection | null;
 }
 
 export interface ConsoleLinks {

@@ -218,6 +218,7 @@ export function reportProperties(r: TriagedReport): Properties {
     out.lines('K2_Logs_Audit_Pod_Changes', r.logs.audit.podChanges.map((c) => `${c.time ?? '?'} ${c.verb} by ${c.principal ?? '?'}`));
   }
   logProperties(out, 'K3_Logs_Node', r.logs.node);
+  logProperties(out, 'K4_Logs_Node_Kubernetes', r.logs.nodeKubernetes);
 
   out.put('Z1_Report_Schema_Version', r.schemaVersion);
   return enforceBudget(out.props);

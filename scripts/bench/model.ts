@@ -47,6 +47,7 @@ export const GATHERER_CALLS: Readonly<Record<string, readonly CallKind[]>> = Obj
   podLogs: ['loggingList'],
   auditLogs: ['loggingList'],
   nodeLogs: ['loggingList'],
+  nodeK8sLogs: ['loggingList'],
   contacts: ['contacts'],
 });
 

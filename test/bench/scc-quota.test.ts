@@ -124,7 +124,7 @@ describe('SCC emulator quotas', () => {
   });
 
   it("the function's own client waits quota out: a burst's writes are delayed, not handed back to Pub/Sub", async () => {
-    const everyGatherer = 'relatedFindings,cluster,node,pod,podLogs,auditLogs,nodeLogs,namespace,contacts';
+    const everyGatherer = 'relatedFindings,cluster,node,pod,podLogs,auditLogs,nodeLogs,nodeK8sLogs,namespace,contacts';
     const instance = createInstance({ SCC_EMULATOR_HOST: emulator.endpoint, SCC_SOURCE_NAME: source, DISABLED_GATHERERS: everyGatherer });
     const scc = (await instance.scc()) as SccClient;
     emulator.setQuota({ writesPerWindow: 1, windowMs: 300 });

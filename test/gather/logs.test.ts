@@ -492,7 +492,9 @@ describe('through runGatherers', () => {
     expect(r.sections.podLogs?.first.map((l) => l.text)).toEqual(['pod line']);
     expect(r.sections.auditLogs?.execs.map((e) => e.principal)).toEqual(['alice@example.com']);
     expect(r.sections.nodeLogs?.first.map((l) => l.text)).toEqual(['node line']);
-    expect(emulator.requests('ListLogEntries')).toHaveLength(3);
+    // The fourth read is nodeK8sLogs (test/gather/node-k8s-logs.test.ts), by node name.
+    expect(r.sections.nodeK8sLogs?.count).toBe(0);
+    expect(emulator.requests('ListLogEntries')).toHaveLength(4);
   });
 
   test('nodeLogs without the node gatherer: a gap naming node', async () => {

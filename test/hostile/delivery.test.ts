@@ -51,7 +51,7 @@ beforeAll(async () => {
   // nothing. test/pipeline.test.ts and the fault matrix cover full gathering.
   for (let i = 0; i <= INSTANCES; i++) {
     const name = `hostileDelivery${i}`;
-    const env = { ...hw.env, DISABLED_GATHERERS: i < INSTANCES ? 'pod,podLogs,auditLogs,nodeLogs' : 'relatedFindings,cluster,node,pod,podLogs,auditLogs,nodeLogs,namespace,contacts' };
+    const env = { ...hw.env, DISABLED_GATHERERS: i < INSTANCES ? 'pod,podLogs,auditLogs,nodeLogs,nodeK8sLogs' : 'relatedFindings,cluster,node,pod,podLogs,auditLogs,nodeLogs,nodeK8sLogs,namespace,contacts' };
     ff.cloudEvent(name, cloudEventHandler(env, { logDestination }));
     const server = getTestServer(name);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -45,7 +45,7 @@ const SHORT_DEADLINE_MS = 500;
 const SHORT_WRITE_DEADLINE_MS = 600;
 const SHORT_PUBLISH_BUDGET_MS = 100;
 const SLOW_MS = 2500;
-const ALL_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'namespace', 'contacts'] as const;
+const ALL_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'nodeK8sLogs', 'namespace', 'contacts'] as const;
 
 interface Dependency {
   name: string;
@@ -132,7 +132,7 @@ const DEPENDENCIES: Dependency[] = [
       hw.world.kube.setLatency(0);
     },
   },
-  grpcDependency('Cloud Logging ListLogEntries (pod, audit, node logs)', () => hw.proxies.logging, 'ListLogEntries', 'gather', ['podLogs', 'auditLogs', 'nodeLogs']),
+  grpcDependency('Cloud Logging ListLogEntries (pod, audit, node, node Kubernetes logs)', () => hw.proxies.logging, 'ListLogEntries', 'gather', ['podLogs', 'auditLogs', 'nodeLogs', 'nodeK8sLogs']),
   grpcDependency('Essential Contacts ComputeContacts', () => hw.proxies.contacts, 'ComputeContacts', 'gather', ['contacts']),
   grpcDependency('Pub/Sub Publish (fan-out of the result, after the write-back)', () => hw.proxies.pubsub, 'Publish', 'write', undefined),
 ];
@@ -199,7 +199,7 @@ describe.each(DEPENDENCIES)('$name', (dep) => {
       }
       expect(gapSections).toEqual([...(dep.gaps ?? [])].sort());
       // Nothing else was lost: every section without a gap is in the report.
-      const present = { relatedFindings: report.relatedFindings, cluster: report.cluster?.details, node: report.node, pod: report.pod, podLogs: report.logs.pod, auditLogs: report.logs.audit, nodeLogs: report.logs.node };
+      const present = { relatedFindings: report.relatedFindings, cluster: report.cluster?.details, node: report.node, pod: report.pod, podLogs: report.logs.pod, auditLogs: report.logs.audit, nodeLogs: report.logs.node, nodeK8sLogs: report.logs.nodeKubernetes };
       const gapped = new Set(report.gaps.map((g) => g.section));
       for (const [section, value] of Object.entries(present)) if (!gapped.has(section)) expect([section, value ?? null]).not.toEqual([section, null]);
       if (!gapped.has('contacts')) expect(report.owners.contacts.length).toBeGreaterThan(0);

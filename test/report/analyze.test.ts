@@ -14,7 +14,7 @@ describe('offline analysis from the finding alone', () => {
     expect(unavailable).toMatch(/^attribution: /m);
     expect(unavailable).toMatch(/^related_findings: /m);
     expect(unavailable).toMatch(/^image: no trusted registries configured/m);
-    expect(report.gaps.map((g) => g.section)).toEqual(['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'namespace', 'contacts']);
+    expect(report.gaps.map((g) => g.section)).toEqual(['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'nodeK8sLogs', 'namespace', 'contacts']);
   });
 
   it('classifies the C2 address and maps MITRE', () => {
