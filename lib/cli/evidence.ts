@@ -252,7 +252,7 @@ export async function readEvidence(dir: string, finding: SocatFinding, options: 
       centerMs = options.now.getTime();
     }
     sections.relatedFindings = selectRelated(
-      { candidates, truncated: incomplete['related-findings.json'] !== undefined },
+      { candidates, truncated: incomplete['related-findings.json'] !== undefined, pages: null },
       { finding, centerMs, windowMinutes: settings.relatedWindowMinutes, ownSourceName: options.ownSourceName, listCap: RELATED_FINDINGS_DEFAULTS.listCap },
     );
   }

@@ -91,7 +91,12 @@ export function renderView(view: ShowView, st: Style = PLAIN): string {
   if (view.related) {
     const r = view.related;
     const window = r.windowMinutes === null ? '' : ` (±${r.windowMinutes} min)`;
-    if (r.sameContainer.length === 0 && r.otherPodsSameWorkload.length === 0) out.push(`  none on this container or workload${window}`);
+    if (r.sameContainer.length === 0 && r.otherPodsSameWorkload.length === 0) {
+      // "None" is said only of a read that covered every page; otherwise it is unknown, and the gaps say why.
+      if (r.complete === true) out.push(`  none on this container or workload${window}`);
+      else if (r.complete === false) out.push(st.yellow(`  unavailable: none found${window}, but not every page of the query was read (see gaps)`));
+      else out.push(st.dim(`  none found${window}; whether every page was read is not recorded`));
+    }
     if (r.sameContainer.length) out.push(`  same container${window}:`, ...r.sameContainer.map((l) => `    ${l}`));
     if (r.otherPodsSameWorkload.length) out.push(`  other pods of the workload${window}:`, ...r.otherPodsSameWorkload.map((l) => `    ${l}`));
     if (r.otherInClusterCount) out.push(st.dim(`  ${r.otherInClusterCount} other finding${r.otherInClusterCount === 1 ? '' : 's'} in the cluster`));

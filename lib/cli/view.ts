@@ -65,7 +65,8 @@ export interface ShowView {
   attribution: { summary: string; details: string[] } | null;
   /** Whom to call: owner labels and security contacts, one per line. */
   owners: string[];
-  related: { sameContainer: string[]; otherPodsSameWorkload: string[]; otherInClusterCount: number | null; windowMinutes: number | null } | null;
+  /** complete: every page of the query was read (null: not recorded, e.g. a report from before the field). */
+  related: { sameContainer: string[]; otherPodsSameWorkload: string[]; otherInClusterCount: number | null; windowMinutes: number | null; complete: boolean | null } | null;
   podRedFlags: string[];
   gaps: string[];
   runbook: ViewRunbookStep[] | null;
@@ -315,6 +316,7 @@ export function viewFromReport(report: unknown, source: ViewSource = 'report'): 
       otherPodsSameWorkload: list(rf.otherPodsSameWorkload).map((x) => relatedLine(x, true)),
       otherInClusterCount: num(rf.otherInClusterCount),
       windowMinutes: num(rf.windowMinutes),
+      complete: typeof rf.complete === 'boolean' ? rf.complete : null,
     };
   }
   view.podRedFlags = lines(obj(r.pod)?.redFlags);
@@ -457,6 +459,7 @@ export function viewFromProperties(props: Record<string, unknown>, marks: Record
       otherPodsSameWorkload: lines(raw('Related_Other_Pods_Same_Workload')),
       otherInClusterCount: num(raw('Related_Other_In_Cluster_Count')),
       windowMinutes: num(raw('Related_Window_Minutes')),
+      complete: raw('Related_Complete') === undefined ? null : bool(raw('Related_Complete')),
     };
   }
   view.podRedFlags = lines(raw('Pod_Red_Flags'));

@@ -279,6 +279,12 @@ export function decideVerdict(input: VerdictInput, settings: VerdictSettings): V
       const pods = [...new Set(others.map((f) => f.pod ?? '?'))];
       fire('related_other_pods', `${atLeast}${others.length} finding(s) on other pods of the workload within ${rf.windowMinutes} min (pods ${pods.join(', ')})`);
     }
+    // Finding none is evidence only when every page was read; `!== false` keeps reports from before the field.
+    if (rf.complete === false && (same === 0 || others.length === 0)) {
+      const gap = input.gaps?.find((g) => g.section === 'relatedFindings');
+      const which = same === 0 && others.length === 0 ? 'none found' : same === 0 ? 'none found on the same container' : 'none found on other pods of the workload';
+      miss('related_findings', `${which}, but the read was incomplete${gap ? ` (${gap.reason})` : ''}: absence not established`);
+    }
   }
 
   // Where the code came from.

@@ -51,19 +51,30 @@ export const RELATED_FINDINGS_DEFAULTS: Readonly<RelatedFindingsOptions> = Objec
   pageTimeoutMs: 30_000,
 });
 
-/** Paths of the Finding fields this gatherer reads; the rest (processes, connections, ...) is not worth transferring 1000 at a time. */
+/**
+ * The Finding fields this gatherer reads; the rest (processes, connections,
+ * ...) is not worth transferring 1000 at a time. The mask names fields of each
+ * ListFindingsResult, so finding fields are `finding.X`: that is the only form
+ * the SCC documentation shows, in gcloud's reference example
+ * `--field-mask="finding.category,finding.resource_name"`
+ * (https://cloud.google.com/sdk/gcloud/reference/scc/findings/list, EXAMPLES);
+ * the proto comment (securitycenter/v2/securitycenter_service.proto,
+ * ListFindingsRequest.field_mask) says only "the Finding fields to be listed",
+ * and an empty mask lists every field. test/emulators/scc-emulator.ts rejects
+ * the bare form (`name`), which does not map onto ListFindingsResult.
+ */
 export const RELATED_FIELD_MASK: readonly string[] = [
-  'name',
-  'canonical_name',
-  'parent',
-  'category',
-  'parent_display_name',
-  'event_time',
-  'severity',
-  'state',
-  'source_properties',
-  'kubernetes',
-  'containers',
+  'finding.name',
+  'finding.canonical_name',
+  'finding.parent',
+  'finding.category',
+  'finding.parent_display_name',
+  'finding.event_time',
+  'finding.severity',
+  'finding.state',
+  'finding.source_properties',
+  'finding.kubernetes',
+  'finding.containers',
 ];
 
 // ---------------------------------------------------------------------------
@@ -161,6 +172,8 @@ export interface SharedList {
   candidates: Candidate[];
   /** More pages remained after maxPages. */
   truncated: boolean;
+  /** Pages read; null when not known (a list from an export file). */
+  pages: number | null;
 }
 
 const FINDING_IDENTITY = /\/sources\/([^/]+)(?:\/locations\/([^/]+))?\/findings\/([^/]+)$/;
@@ -341,6 +354,8 @@ export function selectRelated(shared: SharedList, input: SelectInput): RelatedFi
     countsByCategory: Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     otherInClusterCount: rest,
     truncated: shared.truncated || same.dropped || others.dropped,
+    // The list cap drops entries already counted: it does not make an absence less certain; unread pages do.
+    complete: !shared.truncated,
   };
 }
 
@@ -358,7 +373,8 @@ async function listShared(deps: GatherDeps, query: RelatedQuery, options: Relate
     pageSize: Math.min(options.pageSize, 1000),
     fieldMask: { paths: [...RELATED_FIELD_MASK] },
   };
-  for (let page = 0; page < options.maxPages && request; page++) {
+  let pages = 0;
+  for (; pages < options.maxPages && request; pages++) {
     const [results, next]: [ListResult[], ListRequest | null, unknown] = await client.listFindings(request, { autoPaginate: false, timeout: options.pageTimeoutMs });
     for (const r of results) {
       read.push(r);
@@ -368,7 +384,7 @@ async function listShared(deps: GatherDeps, query: RelatedQuery, options: Relate
     request = next && next.pageToken ? next : null;
   }
   deps.evidence?.record('related-findings.json', read, request !== null ? `more pages remained after ${options.maxPages} pages of ${options.pageSize}` : null);
-  return { candidates, truncated: request !== null };
+  return { candidates, truncated: request !== null, pages };
 }
 
 function windowCenter(ctx: GatherContext<GatherDeps, GatheredSections>): number {
@@ -418,7 +434,13 @@ export function createRelatedFindingsGatherer(overrides: Partial<RelatedFindings
         deps.cache.memo('related', key, () => listShared(deps, query, options)),
         ctx.signal,
       );
-      return selectRelated(shared, { finding, centerMs, windowMinutes, ownSourceName: deps.ownSourceName, listCap: options.listCap });
+      const section = selectRelated(shared, { finding, centerMs, windowMinutes, ownSourceName: deps.ownSourceName, listCap: options.listCap });
+      if (!section.complete) {
+        ctx.addGap(
+          `only the first ${shared.pages ?? '?'} page(s) of up to ${Math.min(options.pageSize, 1000)} findings on the cluster were read and more remained: the lists may miss findings, so none found is not none`,
+        );
+      }
+      return section;
     },
   };
 }

@@ -30,8 +30,14 @@ export interface RelatedFindingsSection {
   countsByCategory: Record<string, number>;
   /** Findings on the same cluster in the window that matched neither list. */
   otherInClusterCount: number;
-  /** The query hit the page cap: lists may be incomplete. */
+  /** The query hit the page cap, or a list was cut to the list cap: lists may be incomplete. */
   truncated: boolean;
+  /**
+   * Every page of the query over the whole window was read. Only then does
+   * finding nothing mean there is nothing ("no related findings"); otherwise
+   * the gatherer adds a gap saying how far the read got.
+   */
+  complete: boolean;
 }
 
 export interface ClusterSection {

@@ -127,6 +127,7 @@ export function reportProperties(r: TriagedReport): Properties {
     out.lines('D4_Related_Other_Pods_Same_Workload', rf.otherPodsSameWorkload.map((f) => `${f.eventTime ?? '?'} ${f.category} pod ${f.namespace ?? '?'}/${f.pod ?? '?'} ${f.name}`));
     out.put('D5_Related_Other_In_Cluster_Count', rf.otherInClusterCount);
     out.put('D6_Related_Window_Minutes', rf.windowMinutes);
+    out.put('D7_Related_Complete', rf.complete);
   }
 
   // E — what could not be seen.

@@ -112,6 +112,28 @@ describe('decideVerdict', () => {
     expect(reason?.detail).toContain('at least 7');
   });
 
+  it('finding no related findings counts only when every page was read; otherwise it is unavailable with the reason', () => {
+    const s = scenario('01-web-rce-reverse-shell-public.json');
+    const rf = s.input.relatedFindings!;
+    expect(rf.sameContainer.length + rf.otherPodsSameWorkload.length).toBe(0);
+    expect(decideVerdict(s.input, DEFAULT_VERDICT_SETTINGS).unavailable.map(group)).not.toContain('related_findings');
+    rf.complete = false;
+    s.input.gaps = [{ section: 'relatedFindings', reason: 'only the first 3 page(s) of up to 1000 findings on the cluster were read and more remained' }];
+    const v = decideVerdict(s.input, DEFAULT_VERDICT_SETTINGS);
+    expect(v.unavailable).toContain(
+      'related_findings: none found, but the read was incomplete (only the first 3 page(s) of up to 1000 findings on the cluster were read and more remained): absence not established',
+    );
+  });
+
+  it('an incomplete read with findings on the container still scores them, and says the other list is unknown', () => {
+    const s = scenario('10-dropped-binary-with-related-findings.json');
+    s.input.relatedFindings!.complete = false;
+    s.input.relatedFindings!.otherPodsSameWorkload = [];
+    const v = decideVerdict(s.input, DEFAULT_VERDICT_SETTINGS);
+    expect(v.reasons.map((r) => r.signal)).toContain('related_same_container');
+    expect(v.unavailable).toContain('related_findings: none found on other pods of the workload, but the read was incomplete: absence not established');
+  });
+
   it('skips destination signals for a bind shell, and says when a connecting destination is unclassified', () => {
     const bind = decideVerdict(scenario('05-bind-shell-privileged-pod.json').input, DEFAULT_VERDICT_SETTINGS);
     expect(bind.unavailable.map(group)).not.toContain('c2_scope');

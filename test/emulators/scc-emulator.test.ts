@@ -529,12 +529,22 @@ describe('listFindings', () => {
     await expectStatus(client.listFindings({ parent: ALL, filter }, { autoPaginate: false }), Status.INVALID_ARGUMENT, details);
   });
 
-  test('fieldMask narrows the returned finding', async () => {
-    const [results] = await client.listFindings({ parent: ALL, filter: `name = "${names.socat1}"`, fieldMask: { paths: ['name', 'source_properties.Pod_Name'] } });
+  // The form gcloud's reference shows: --field-mask="finding.category,finding.resource_name".
+  test('fieldMask narrows the returned result, finding fields written finding.X', async () => {
+    const [results] = await client.listFindings({ parent: ALL, filter: `name = "${names.socat1}"`, fieldMask: { paths: ['finding.name', 'finding.source_properties.Pod_Name'] } });
     const finding = results[0]?.finding;
     expect(finding?.name).toBe(names.socat1);
     expect(props(finding)).toEqual({ Pod_Name: 'web-7d9f' });
     expect(finding?.category).toBe('');
+    expect(results[0]?.resource ?? null).toBeNull();
+  });
+
+  test.each([
+    ['a bare Finding field (not a field of ListFindingsResult)', ['name'], /ListFindingsResult has no field "name"/],
+    ['an unknown finding field', ['finding.no_such_field'], /Finding has no field "no_such_field"/],
+    ['a duplicated path', ['finding.name', 'finding.name'], /duplicated/],
+  ])('fieldMask rejected: %s, even when nothing matches', async (_label, paths, details) => {
+    await expectStatus(client.listFindings({ parent: ALL, filter: 'category = "nothing matches this"', fieldMask: { paths } }, { autoPaginate: false }), Status.INVALID_ARGUMENT, details);
   });
 });
 

@@ -46,6 +46,7 @@ export const CTD_SOURCE_DISPLAY_NAME = 'Container Threat Detection';
 const PACKAGE = 'google.cloud.securitycenter.v2';
 const SERVICE = `${PACKAGE}.SecurityCenter`;
 const FINDING_TYPE = `${PACKAGE}.Finding`;
+const RESULT_TYPE = `${PACKAGE}.ListFindingsResponse.ListFindingsResult`;
 
 /** The RPCs this emulator implements; every other one answers UNIMPLEMENTED. */
 export const IMPLEMENTED_RPCS = ['CreateFinding', 'UpdateFinding', 'UpdateSecurityMarks', 'ListFindings', 'GetSource', 'ListSources', 'CreateSource'] as const;
@@ -812,8 +813,45 @@ export async function startSccEmulator(options: SccEmulatorOptions = {}): Promis
     return record.scope === ref.scope;
   }
 
+  /**
+   * ListFindings' field_mask names fields of each ListFindingsResult, so
+   * finding fields are written `finding.X`: the SCC documentation's own
+   * example is `gcloud scc findings list ... --field-mask="finding.category,finding.resource_name"`
+   * (https://cloud.google.com/sdk/gcloud/reference/scc/findings/list, EXAMPLES).
+   * A path that does not map onto ListFindingsResult (a bare `name`, `category`)
+   * or that repeats another is INVALID_ARGUMENT, as google/protobuf/field_mask.proto
+   * asks of every method taking a FieldMask ("duplicated or unmappable").
+   * Empty: every field (securitycenter_service.proto, ListFindingsRequest.field_mask).
+   */
+  function maskResult(row: { finding: Obj; resource: () => ListFindingsResource }, paths: string[]): Obj {
+    if (paths.length === 0) return { finding: row.finding, resource: row.resource() };
+    const seen = new Set<string>();
+    const findingPaths: string[] = [];
+    let wholeFinding = false;
+    let withResource = false;
+    for (const path of paths) {
+      if (seen.has(path)) throw invalidArgument(`Invalid field_mask: path ${JSON.stringify(path)} is duplicated`);
+      seen.add(path);
+      const [root, ...rest] = path.split('.');
+      if (root === 'finding') {
+        if (rest.length === 0) wholeFinding = true;
+        else findingPaths.push(rest.join('.'));
+      } else if (root === 'resource') {
+        withResource = true;
+      } else if (root !== 'state_change') {
+        throw invalidArgument(
+          `Invalid field_mask path ${JSON.stringify(path)}: ${RESULT_TYPE} has no field ${JSON.stringify(root)} (finding fields are written finding.${root})`,
+        );
+      }
+    }
+    const out: Obj = {};
+    if (wholeFinding) out.finding = row.finding;
+    else if (findingPaths.length > 0) out.finding = applyFieldMask(row.finding, findingPaths);
+    if (withResource) out.resource = row.resource();
+    return out;
+  }
+
   function applyFieldMask(finding: Obj, paths: string[]): Obj {
-    if (paths.length === 0) return finding;
     const out: Obj = {};
     for (const path of paths) {
       const segments = path.split('.');
@@ -976,6 +1014,8 @@ export async function startSccEmulator(options: SccEmulatorOptions = {}): Promis
       const predicate = compileFilter<Row>(filter, filterField);
       const compare = compileOrderBy(orderBy);
       const fieldMask = maskPaths(req.fieldMask);
+      // Checked before any row is read: a bad mask fails even when nothing matches.
+      maskResult({ finding: {}, resource: () => ({}) }, fieldMask);
       const rows: Row[] = [];
       for (const record of findings.values()) {
         if (!inScope(record, ref, source)) continue;
@@ -989,7 +1029,7 @@ export async function startSccEmulator(options: SccEmulatorOptions = {}): Promis
       const page = rows.slice(offset, offset + pageSize);
       const end = offset + page.length;
       return {
-        listFindingsResults: page.map((row) => ({ finding: applyFieldMask(row.record.finding, fieldMask), resource: row.resource() })),
+        listFindingsResults: page.map((row) => maskResult({ finding: row.record.finding, resource: row.resource }, fieldMask)),
         nextPageToken: end < rows.length ? encodePageToken(end, query) : '',
         totalSize: rows.length,
       };

@@ -180,6 +180,7 @@ const EXPECTED: RelatedFindingsSection = {
   // sidecar1, o1, o2, e1
   otherInClusterCount: 4,
   truncated: false,
+  complete: true,
 };
 
 function notification(edit: (n: Record<string, any>) => void = () => {}): SocatFinding {
@@ -292,6 +293,15 @@ describe('relatedFindingsGatherer', () => {
     expect(calls[0]!.request.pageToken ?? '').toBe('');
   });
 
+  // gcloud's reference shows the mask as fields of each ListFindingsResult: --field-mask="finding.category,finding.resource_name".
+  it('sends a field mask only in the documented finding.X form, which SCC accepts', async () => {
+    await gather(finding);
+    const paths = (listCalls()[0]!.request.fieldMask as { paths: string[] }).paths;
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.filter((p) => !/^finding\.[a-z_]+$/.test(p))).toEqual([]);
+    expect(listCalls()[0]!.code).toBe(Status.OK);
+  });
+
   it('produces the same section through runGatherers', async () => {
     const r = await run(finding);
     expect(r.gaps).toEqual([]);
@@ -322,14 +332,18 @@ describe('relatedFindingsGatherer', () => {
       // sidecar1, and o1/o2 exactly at the edge (+4 min: inclusive)
       otherInClusterCount: 3,
       truncated: false,
+      complete: true,
     } satisfies RelatedFindingsSection);
   });
 
   it('follows pages up to the cap and says so when more remain', async () => {
     // 16 findings match the query.
     const capped = createRelatedFindingsGatherer({ pageSize: 4, maxPages: 2 });
-    const { section } = await gather(finding, deps(), capped);
+    const { section, gaps } = await gather(finding, deps(), capped);
     expect(section.truncated).toBe(true);
+    // Unread pages: finding nothing would not mean nothing, and the gap says how far the read got.
+    expect(section.complete).toBe(false);
+    expect(gaps).toEqual(['only the first 2 page(s) of up to 4 findings on the cluster were read and more remained: the lists may miss findings, so none found is not none']);
     const calls = listCalls();
     expect(calls).toHaveLength(2);
     expect(calls.map((c) => c.request.pageSize)).toEqual([4, 4]);

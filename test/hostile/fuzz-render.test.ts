@@ -145,7 +145,7 @@ function arbitraries(text: fc.Arbitrary<string>) {
       podLogs: logSection,
       nodeLogs: logSection,
       auditLogs: fc.tuple(logSection, small(fc.record({ kind: fc.constantFrom('exec' as const, 'attach' as const, 'debug' as const), method: maybe(text), container: maybe(text), time: maybe(time), principal: maybe(text), callerIp: maybe(text), userAgent: maybe(text), command: maybe(small(text)), namespace: maybe(text), pod: maybe(text), mentionsSocat: fc.boolean() })), small(fc.record({ kind: fc.constantFrom('exec' as const, 'attach' as const, 'debug' as const), method: maybe(text), time: maybe(time), principal: maybe(text), callerIp: maybe(text), userAgent: maybe(text), namespace: maybe(text), pod: maybe(text), statusCode: maybe(fc.integer()), reason: maybe(text) })), small(fc.record({ time: maybe(time), verb: text, principal: maybe(text) }))).map(([l, execs, refused, podChanges]) => ({ ...l, execs, refused, podChanges })),
-      relatedFindings: fc.record({ windowMinutes: fc.nat(120), sameContainer: small(related), otherPodsSameWorkload: small(related), countsByCategory: fc.dictionary(text, fc.nat(9), { maxKeys: 3 }), otherInClusterCount: fc.nat(99), truncated: fc.boolean() }),
+      relatedFindings: fc.record({ windowMinutes: fc.nat(120), sameContainer: small(related), otherPodsSameWorkload: small(related), countsByCategory: fc.dictionary(text, fc.nat(9), { maxKeys: 3 }), otherInClusterCount: fc.nat(99), truncated: fc.boolean(), complete: fc.boolean() }),
       namespace: fc.record({ name: text, labels, annotations: labels }),
       contacts: fc.record({ project: text, contacts: small(fc.record({ email: text, categories: small(fc.oneof(fc.constantFrom('SECURITY', 'ALL'), text)) })) }),
     },
