@@ -6,7 +6,7 @@
  */
 import { InvalidInputError } from '../errors.js';
 import { notificationSchema, type RawFinding, type RawNotification, type RawProcess } from './schema.js';
-import type { ClusterRef, MitreInfo, ProcessInfo, SocatFinding, Workload } from './types.js';
+import type { ClusterRef, FindingLabel, MitreInfo, ProcessInfo, SocatFinding, Workload } from './types.js';
 
 const CLUSTER_NAME = /^\/\/container\.googleapis\.com\/projects\/([^/]+)\/(locations|zones)\/([^/]+)\/clusters\/([^/]+)$/;
 // A zone has two dashes (us-central1-a), a region one (us-central1).
@@ -121,6 +121,19 @@ function workloadOf(f: RawFinding): Workload {
   };
 }
 
+/**
+ * The labels of the finding's entry for the workload's own pod. CTD lists the
+ * pod in kubernetes.pods[] (ns, name, labels); an entry about another pod, or
+ * one whose names do not say which pod it is, lends nothing.
+ */
+function podLabelsOf(f: RawFinding, w: Workload): FindingLabel[] | null {
+  if (w.namespace === null || w.pod === null) return null;
+  const pod = (f.kubernetes?.pods ?? []).find((p) => nonEmpty(p.ns) === w.namespace && nonEmpty(p.name) === w.pod);
+  if (!pod?.labels) return null;
+  // proto3 JSON omits empty strings: a missing value is "" (a valid label value); a missing name stays "" and is refused later.
+  return pod.labels.map((l) => ({ name: l.name ?? '', value: l.value ?? '' }));
+}
+
 function mitreOf(f: RawFinding): MitreInfo | null {
   const m = f.mitreAttack;
   if (!m) return null;
@@ -162,6 +175,7 @@ export function parseNotification(value: unknown): SocatFinding {
   const f = n.finding;
   const resourceName = nonEmpty(f.resourceName);
   const processes = (f.processes ?? []).map(toProcess);
+  const workload = workloadOf(f);
   return {
     name: f.name,
     category: f.category,
@@ -174,7 +188,8 @@ export function parseNotification(value: unknown): SocatFinding {
     projectDisplayName: nonEmpty(n.resource?.gcpMetadata?.projectDisplayName) ?? nonEmpty(n.resource?.projectDisplayName),
     resourceName,
     cluster: resourceName === null ? null : parseClusterResourceName(resourceName),
-    workload: workloadOf(f),
+    workload,
+    podLabels: podLabelsOf(f, workload),
     processes,
     socat: findingProcess(processes),
     securityMarks: { ...(f.securityMarks?.marks ?? {}) },

@@ -49,7 +49,17 @@ export const findingSchema = z.looseObject({
   containers: z.array(container).optional(),
   kubernetes: z
     .looseObject({
-      pods: z.array(z.looseObject({ ns: str.optional(), name: str.optional(), containers: z.array(container).optional() })).optional(),
+      // Pod.labels is `repeated Label labels = 3`, Label {name, value} (google/cloud/securitycenter/v2/kubernetes.proto).
+      pods: z
+        .array(
+          z.looseObject({
+            ns: str.optional(),
+            name: str.optional(),
+            labels: z.array(z.looseObject({ name: str.optional(), value: str.optional() })).optional(),
+            containers: z.array(container).optional(),
+          }),
+        )
+        .optional(),
       nodes: z.array(z.looseObject({ name: str.optional() })).optional(),
     })
     .optional(),

@@ -46,6 +46,12 @@ export interface MitreInfo {
   version: string | null;
 }
 
+/** One entry of the finding's kubernetes.pods[].labels (proto Label {name, value}), exactly as received: untrusted. */
+export interface FindingLabel {
+  name: string;
+  value: string;
+}
+
 export interface SocatFinding {
   /** Full finding name, e.g. organizations/O/sources/S/locations/global/findings/F. */
   name: string;
@@ -66,6 +72,13 @@ export interface SocatFinding {
   /** Parsed when resourceName is a GKE cluster. */
   cluster: ClusterRef | null;
   workload: Workload;
+  /**
+   * The labels the finding itself lists for the workload's pod
+   * (kubernetes.pods[] entry with the same namespace and name), in order;
+   * null when it lists no labels for that pod. Unvalidated: the runbook
+   * checks each against Kubernetes' label syntax before selecting with it.
+   */
+  podLabels: FindingLabel[] | null;
   /** All processes of the finding, in order. */
   processes: ProcessInfo[];
   /** The process the finding is about (findingProcess in parse.ts): the deepest listed, socat binary first. */

@@ -19,6 +19,24 @@ import { Document, isPair, isScalar, parse, visit } from 'yaml';
 
 export type Labels = Readonly<Record<string, string>>;
 
+// Label syntax, https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set
+// (apimachinery validation IsQualifiedName / IsValidLabelValue): a name segment of at most 63
+// characters, alphanumeric at both ends with '-', '_', '.' between, after an optional DNS-subdomain
+// prefix of at most 253 characters and a '/'; a value is empty or a name segment.
+const LABEL_NAME = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
+
+export function isLabelKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash < 0) return LABEL_NAME.test(key);
+  const prefix = key.slice(0, slash);
+  return prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+export function isLabelValue(value: string): boolean {
+  return value === '' || LABEL_NAME.test(value);
+}
+
 export interface IPBlock {
   cidr: string;
   except?: string[];

@@ -21,11 +21,11 @@
  *    is deprecated.
  */
 import ipaddr from 'ipaddr.js';
-import type { SocatFinding } from '../finding/types.js';
+import type { FindingLabel, SocatFinding } from '../finding/types.js';
 import type { OwnerRef, PodSection } from '../gather/sections.js';
 import { hasLoneSurrogate, isShellWritable, shellJoin } from '../shell/quote.js';
 import { buildCommands, MAX_COMMAND_VALUE_CHARS, usable } from './commands.js';
-import { c2EgressPolicy, denyAllEgressPolicy, isDisplaySafeYaml, singleAddressCidr, type BuiltPolicy, type SingleAddress } from './network-policy.js';
+import { c2EgressPolicy, denyAllEgressPolicy, isDisplaySafeYaml, isLabelKey, isLabelValue, singleAddressCidr, type BuiltPolicy, type SingleAddress } from './network-policy.js';
 import type { C2Endpoint, C2Peer } from './types.js';
 
 export interface RunbookStep {
@@ -199,7 +199,11 @@ function debug(f: SocatFinding, pod: PodSection | null): Built {
   };
 }
 
-type Selector = { labels: Record<string, string> } | { reason: string };
+/** The labels a policy selects on, and where they came from, for the step's note. */
+type Selector = { labels: Record<string, string>; origin: string } | { reason: string };
+
+const FROM_POD = 'the pod as read from the cluster';
+const FROM_FINDING = "the finding's own kubernetes.pods[].labels (the pod was not read from the cluster)";
 
 /**
  * The pod's labels minus those that change between the workload's pods, so the
@@ -211,11 +215,41 @@ export function selectorLabels(labels: Readonly<Record<string, string>>, topOwne
   return Object.fromEntries(Object.entries(labels).filter(([k]) => !PER_POD_LABEL_KEYS.has(k) && !(perJob && PER_JOB_LABEL_KEYS.has(k))));
 }
 
+/**
+ * The finding's labels for the pod as a map, or why they cannot select it.
+ * They are attacker-influenced text that no API server has validated: only
+ * valid Kubernetes label keys and values are used, and a label listed twice
+ * with different values is refused (dropping either would widen the selector).
+ */
+function findingLabels(labels: readonly FindingLabel[]): { labels: Record<string, string> } | { reason: string } {
+  const map = new Map<string, string>();
+  for (const { name, value } of labels) {
+    if (!isLabelKey(name) || !isLabelValue(value)) {
+      return { reason: "A label in the finding's kubernetes.pods[].labels is not a valid Kubernetes label key or value, so it cannot select the pod." };
+    }
+    if (map.has(name) && map.get(name) !== value) return { reason: "The finding's kubernetes.pods[].labels give one label two values, so which pods to select is unknown." };
+    map.set(name, value);
+  }
+  return { labels: Object.fromEntries(map) };
+}
+
 function selectorFor(f: SocatFinding, pod: PodSection | null): Selector {
-  if (pod === null || pod.source !== 'kubernetes') return { reason: "The pod's labels are unknown (it was not read from the cluster), and a policy needs them to select the pod." };
-  const labels = selectorLabels(pod.labels, pod.owners.at(-1)?.kind ?? null);
+  let labels: Record<string, string>;
+  let origin: string;
+  if (pod !== null && pod.source === 'kubernetes') {
+    labels = selectorLabels(pod.labels, pod.owners.at(-1)?.kind ?? null);
+    origin = FROM_POD;
+  } else if (f.podLabels !== null) {
+    const read = findingLabels(f.podLabels);
+    if ('reason' in read) return read;
+    // The owners are unknown here, so per-Job labels stay: the selector is narrower, never wider.
+    labels = selectorLabels(read.labels, null);
+    origin = FROM_FINDING;
+  } else {
+    return { reason: "The pod's labels are unknown (it was not read from the cluster, and the finding lists none for it), and a policy needs them to select the pod." };
+  }
   const entries = Object.entries(labels);
-  if (entries.length === 0) return { reason: 'The pod has no labels besides per-revision ones; an empty selector would select every pod in the namespace.' };
+  if (entries.length === 0) return { reason: `The pod has no labels besides per-revision ones (per ${origin}); an empty selector would select every pod in the namespace.` };
   // Dropping a label would widen the selector, so one that cannot be carried refuses the policy. Labels travel
   // inside the YAML, which writes control characters as visible escapes ("\n"); whatever it would write raw makes
   // kubectlApplyHeredoc refuse the step. NUL and lone surrogates: no Kubernetes label can hold them.
@@ -223,7 +257,17 @@ function selectorFor(f: SocatFinding, pod: PodSection | null): Selector {
   if (!entries.every(([k, v]) => k !== '' && fits(k) && fits(v))) return { reason: 'A label of the pod cannot be written exactly.' };
   const ns = f.workload.namespace;
   if (!usable(ns) || ns.includes('/')) return { reason: 'The namespace is missing or cannot be passed to kubectl exactly.' };
-  return { labels };
+  return { labels, origin };
+}
+
+/** Which labels the policy selects on and where they came from; only valid label text reaches here. */
+function selectsOn(selector: { labels: Record<string, string>; origin: string }): string {
+  // Labels read from the API server are valid by its validation; anything else is not echoed into prose (the manifest carries it exactly).
+  if (!Object.entries(selector.labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v))) return `Selects on the labels in the manifest, from ${selector.origin}. `;
+  const pairs = Object.entries(selector.labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`);
+  return `Selects on ${pairs.join(', ')}, from ${selector.origin}. `;
 }
 
 /** Loopback and unspecified addresses never leave the pod's network namespace. */
@@ -287,6 +331,7 @@ function blockC2(f: SocatFinding, input: RunbookInput, selector: Selector): Buil
   const what = proxied ? `${list}, the proxy the pod connects to (the C2 target behind it is named in the report; the pod never sends it packets directly)` : list;
   return applyStep(
     policy,
+    selectsOn(selector) +
     `Allows these pods every egress except to ${what} (in-cluster and DNS traffic stay allowed), so only the C2 path closes, for replacement pods too; it selects the pod's labels minus per-revision ones, so other pods of the namespace with the same labels are covered as well. ` +
       `NetworkPolicies are additive: if another policy already allows egress to the C2, this one cannot remove it (nor block a C2 that is a pod of this cluster, which the in-cluster rule allows), and if others already restrict these pods' egress it widens that to everything but the C2 — check kubectl get networkpolicy first, or use block_all_egress.`,
   );
@@ -298,6 +343,7 @@ function blockAll(f: SocatFinding, c2: C2Endpoint, selector: Selector): Built {
   const bind = c2.role === 'bind' ? ' socat listens here (a bind shell), and an egress policy does not stop inbound connections.' : '';
   return applyStep(
     policy,
+    selectsOn(selector) +
     "Denies all egress, DNS included, of every pod in the namespace with the pod's labels (minus per-revision ones): it cuts the reverse shell whatever its address, and the workload's own outbound calls. " +
       `NetworkPolicies are additive: another policy that allows egress for these pods still applies.${bind}`,
   );

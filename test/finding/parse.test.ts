@@ -147,3 +147,33 @@ describe('unwrapEnvelope', () => {
     expect(() => unwrapEnvelope(input)).toThrow(message);
   });
 });
+
+describe("the finding's own pod labels (kubernetes.pods[].labels, repeated Label {name, value})", () => {
+  const withPods = (pods: unknown) => {
+    const n = notificationFixture('socat-v2');
+    (n.finding as Record<string, any>).kubernetes.pods = pods;
+    return n;
+  };
+
+  it('are read from the entry for the workload pod, in order', () => {
+    expect(parseNotification(notificationFixture('socat-v2')).podLabels).toEqual([
+      { name: 'app', value: 'checkout' },
+      { name: 'pod-template-hash', value: '7d9fb6c5d4' },
+    ]);
+  });
+
+  it('an entry about another pod lends nothing; an omitted value (proto3 JSON) is the empty string', () => {
+    const other = withPods([{ ns: 'shop', name: 'someone-else', labels: [{ name: 'app', value: 'x' }] }]);
+    expect(parseNotification(other).podLabels).toBeNull();
+    const f = parseNotification(notificationFixture('socat-v2'));
+    const omitted = withPods([{ ns: f.workload.namespace, name: f.workload.pod, labels: [{ name: 'canary' }] }]);
+    expect(parseNotification(omitted).podLabels).toEqual([{ name: 'canary', value: '' }]);
+  });
+
+  it('malformed labels are a clear error naming the field', () => {
+    const f = parseNotification(notificationFixture('socat-v2'));
+    const bad = withPods([{ ns: f.workload.namespace, name: f.workload.pod, labels: { app: 'x' } }]);
+    expect(() => parseNotification(bad)).toThrow(InvalidInputError);
+    expect(() => parseNotification(bad)).toThrow(/kubernetes\.pods\.0\.labels/);
+  });
+});

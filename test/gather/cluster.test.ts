@@ -61,6 +61,7 @@ function makeFinding(o: { cluster?: Partial<ClusterRef> | null; node?: string | 
     resourceName: ref ? `//container.googleapis.com/projects/${ref.project}/locations/${ref.location}/clusters/${ref.name}` : null,
     cluster: ref ? { ...ref, resourceName: `//container.googleapis.com/projects/${ref.project}/locations/${ref.location}/clusters/${ref.name}` } : null,
     workload: { namespace: 'shop', pod: 'checkout-7d9f-abcde', container: 'app', image: 'gcr.io/shop/checkout:1', node: o.node === undefined ? 'gke-prod-1-default-pool-1a2b3c4d-x7k2' : o.node },
+    podLabels: null,
     processes: [],
     socat: null,
     securityMarks: {},

@@ -27,7 +27,13 @@ describe('offline analysis from the finding alone', () => {
   it('prepares every runbook step in order', () => {
     expect(report.runbook.steps.map((s) => s.id)).toEqual(['get_credentials', 'copy_binary', 'exec', 'debug', 'block_c2_egress', 'block_all_egress', 'cordon', 'delete_pod', 'scale_to_zero']);
     expect(report.runbook.steps.find((s) => s.id === 'get_credentials')?.command).toBe('gcloud container clusters get-credentials shop-prod --region us-central1 --project shop-prod-4711');
-    // Without the pod's labels no NetworkPolicy selector can be built: the step says so instead of guessing.
-    expect(report.runbook.steps.find((s) => s.id === 'block_c2_egress')).toMatchObject({ command: null, note: expect.any(String) });
+    // Offline the pod is not read: the policies select with the finding's own kubernetes.pods[].labels
+    // (minus the per-revision pod-template-hash) and say so.
+    for (const id of ['block_c2_egress', 'block_all_egress']) {
+      const step = report.runbook.steps.find((s) => s.id === id);
+      expect(step?.command).toMatch(/matchLabels:\n {6}"app": "checkout"\n {2}policyTypes:/);
+      expect(step?.command).not.toContain('pod-template-hash');
+      expect(step?.note).toMatch(/^Selects on app=checkout, from the finding's own kubernetes\.pods\[\]\.labels \(the pod was not read from the cluster\)\. /);
+    }
   });
 });

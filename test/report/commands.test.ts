@@ -50,6 +50,7 @@ function makeFinding(o: FindingOverrides = {}): SocatFinding {
     resourceName: cluster?.resourceName ?? null,
     cluster,
     workload: { namespace: 'payments', pod: 'api-7d9f5-x2x4z', container: 'app', image: 'gcr.io/x/api:1', node: 'gke-node-1', ...o.workload },
+    podLabels: null,
     processes: o.noSocatProcess ? [] : [socat],
     socat: o.noSocatProcess ? null : socat,
     securityMarks: {},

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { ClusterRef, ProcessInfo, SocatFinding, Workload } from '../../lib/finding/types.js';
+import type { ClusterRef, FindingLabel, ProcessInfo, SocatFinding, Workload } from '../../lib/finding/types.js';
 import type { OwnerRef, PodSection } from '../../lib/gather/sections.js';
 import { buildCommands, localFileFor } from '../../lib/report/commands.js';
-import { c2EgressPolicy, denyAllEgressPolicy, type NetworkPolicyManifest } from '../../lib/report/network-policy.js';
+import { c2EgressPolicy, denyAllEgressPolicy, isLabelKey, isLabelValue, type NetworkPolicyManifest } from '../../lib/report/network-policy.js';
 import {
   buildRunbook,
   DEBUG_IMAGE,
@@ -38,6 +38,8 @@ interface Facts {
   /** null: no pod section. */
   pod?: Partial<PodSection> | null;
   networkPolicyEnforced?: boolean | null;
+  /** The finding's own kubernetes.pods[].labels for the pod. */
+  podLabels?: FindingLabel[] | null;
 }
 
 const BASE_LABELS = { app: 'api', tier: 'backend', 'pod-template-hash': '7d9f5' };
@@ -80,6 +82,7 @@ function makeFinding(o: Facts = {}): SocatFinding {
     resourceName: cluster?.resourceName ?? null,
     cluster,
     workload: { namespace: 'payments', pod: 'api-7d9f5-x2x4z', container: 'app', image: 'gcr.io/x/api:1', node: 'gke-node-1', ...o.workload },
+    podLabels: o.podLabels ?? null,
     processes: [socat],
     socat,
     securityMarks: {},
@@ -832,4 +835,77 @@ const KUBECTL = '/usr/bin/kubectl';
       ['PATCH', ['apis', 'batch', 'v1', 'namespaces', 'payments', 'cronjobs', '-cj'], 'kubectl-patch', { spec: { suspend: true } }],
     ]);
   });
+});
+
+describe("policies from the finding's own pod labels when the pod was not read", () => {
+  const FROM_FINDING = /^Selects on app=api, tier=backend, from the finding's own kubernetes\.pods\[\]\.labels \(the pod was not read from the cluster\)\. /;
+  const LABELS: FindingLabel[] = [
+    { name: 'app', value: 'api' },
+    { name: 'tier', value: 'backend' },
+    { name: 'pod-template-hash', value: '7d9f5' },
+  ];
+
+  it.each([
+    ['no pod section (offline)', null],
+    ['the pod is gone (section from the finding)', { source: 'finding' as const, labels: {}, owners: [] }],
+  ])('%s: both policies select with them, minus per-revision labels, and say so', (_name, pod) => {
+    const runbook = buildRunbook(makeInput({ pod, podLabels: LABELS }));
+    for (const id of ['block_c2_egress', 'block_all_egress'] as const) {
+      const step = stepOf(runbook, id);
+      expect(step.command).toContain('matchLabels:\n      "app": "api"\n      "tier": "backend"\n');
+      expect(step.command).not.toContain('pod-template-hash');
+      expect(step.note).toMatch(FROM_FINDING);
+    }
+  });
+
+  it('a pod read from the cluster wins over the finding, and the note says so', () => {
+    const runbook = buildRunbook(makeInput({ podLabels: [{ name: 'app', value: 'other' }] }));
+    const step = stepOf(runbook, 'block_c2_egress');
+    expect(step.command).toContain('"app": "api"');
+    expect(step.command).not.toContain('"other"');
+    expect(step.note).toMatch(/^Selects on app=api, tier=backend, from the pod as read from the cluster\. /);
+  });
+
+  it('a label named like an internal field is just a label', () => {
+    const step = stepOf(buildRunbook(makeInput({ pod: null, podLabels: [{ name: 'reason', value: 'x' }] })), 'block_all_egress');
+    expect(step.command).toContain('"reason": "x"');
+  });
+
+  it.each([
+    ['a key with a shell metacharacter', [{ name: 'app;touch', value: 'x' }]],
+    ['a value with a newline', [{ name: 'app', value: 'api\ntouch' }]],
+    ['a value of 64 characters', [{ name: 'app', value: 'a'.repeat(64) }]],
+    ['a value ending in a dash', [{ name: 'app', value: 'api-' }]],
+    ['an upper-case key prefix', [{ name: 'Example.com/app', value: 'api' }]],
+    ['an empty key (proto3 JSON omitted the name)', [{ name: '', value: 'api' }]],
+    ['an invisible character', [{ name: 'app', value: 'a\u200bpi' }]],
+    ['one label with two values', [{ name: 'app', value: 'api' }, { name: 'app', value: 'web' }]],
+  ])('%s: the step is null with a note, never a wider or different selector', (_name, podLabels) => {
+    const runbook = buildRunbook(makeInput({ pod: null, podLabels }));
+    for (const id of ['block_c2_egress', 'block_all_egress'] as const) {
+      const step = stepOf(runbook, id);
+      expect(step.command).toBeNull();
+      expect(step.note).toMatch(/kubernetes\.pods\[\]\.labels/);
+    }
+  });
+
+  it('only per-revision labels, or none listed: null with the reason', () => {
+    const onlyHash = stepOf(buildRunbook(makeInput({ pod: null, podLabels: [{ name: 'pod-template-hash', value: '7d9f5' }] })), 'block_c2_egress');
+    expect(onlyHash.command).toBeNull();
+    expect(onlyHash.note).toMatch(/no labels besides per-revision ones \(per the finding's own/);
+    const none = stepOf(buildRunbook(makeInput({ pod: null, podLabels: null })), 'block_c2_egress');
+    expect(none.command).toBeNull();
+    expect(none.note).toMatch(/the finding lists none for it/);
+  });
+});
+
+describe('Kubernetes label syntax', () => {
+  it.each(['app', 'app.kubernetes.io/name', 'a', 'A-b_c.d', `${'a'.repeat(253)}/x`, `x/${'b'.repeat(63)}`])('key %s is valid', (key) => {
+    expect(isLabelKey(key)).toBe(true);
+  });
+  it.each(['', '/app', 'app/', '-app', 'app-', 'a/b/c', 'Example.com/app', `${'a'.repeat(254)}/x`, 'b'.repeat(64), 'a b', 'a\nb'])('key %j is not', (key) => {
+    expect(isLabelKey(key)).toBe(false);
+  });
+  it.each(['', 'v1', 'Api_1.2-x'])('value %j is valid', (v) => expect(isLabelValue(v)).toBe(true));
+  it.each(['-x', 'x-', 'a/b', 'c'.repeat(64), 'a\u200bb', 'on '])('value %j is not', (v) => expect(isLabelValue(v)).toBe(false));
 });
