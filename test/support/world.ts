@@ -215,6 +215,21 @@ function nodeLog(instanceId: string, time: string, text: string): SeedLogEntry {
   };
 }
 
+/**
+ * A node component's journald line as GKE ships it under k8s_node: upper-case
+ * MESSAGE next to journald's own fields, no severity (shape of the public GKE
+ * samples in SEKOIA-IO/documentation, "gke_container_runtime2.json"; values ours).
+ */
+function nodeComponentLog(node: string, time: string, log: 'kubelet' | 'container-runtime', message: string): SeedLogEntry {
+  const unit = log === 'kubelet' ? { SYSLOG_IDENTIFIER: 'kubelet', _COMM: 'kubelet', _SYSTEMD_UNIT: 'kubelet.service' } : { SYSLOG_IDENTIFIER: 'containerd', _COMM: 'containerd', _SYSTEMD_UNIT: 'containerd.service' };
+  return {
+    logName: `projects/${PROJECT}/logs/${log}`,
+    resource: { type: 'k8s_node', labels: { project_id: PROJECT, location: `${LOCATION}-b`, cluster_name: CLUSTER, node_name: node } },
+    timestamp: time,
+    jsonPayload: { MESSAGE: message, ...unit, _TRANSPORT: 'stdout', _HOSTNAME: node, PRIORITY: '6', SYSLOG_FACILITY: '3', _UID: '0', _GID: '0' },
+  };
+}
+
 /** The attack: checkout's web app exploited, socat calling out with a pty shell; no kubectl exec. */
 export function seedAttack(world: World, eventTime: Date): Scenario {
   const notification = structuredClone(notificationFixture('socat-v2'));
@@ -242,6 +257,7 @@ export function seedAttack(world: World, eventTime: Date): Scenario {
     auditEntry(at(t, -1500), 'io.k8s.core.v1.pods.create', 'core/v1/namespaces/shop/pods/checkout-7d9fb6c5d4-x2lqp', 'system:serviceaccount:kube-system:replicaset-controller', '172.16.0.34', 'kube-controller-manager/v1.33.5'),
     nodeLog('4820981273410973451', at(t, -60), 'kernel: audit: type=1400 apparmor="DENIED" operation="exec" profile="cri-containerd.apparmor.d" name="/usr/bin/socat"'),
     nodeLog('4820981273410973451', at(t, 30), 'google_guest_agent: Updating keys for user gke-4c7e.'),
+    nodeComponentLog('gke-shop-prod-default-pool-3f2a9c1e-k8vz', at(t, -2), 'container-runtime', 'time="' + at(t, -2) + '" level=info msg="StartContainer for \\"5f1c\\" returns successfully"'),
   ]);
   return { notification, findingName: notification.finding.name };
 }
