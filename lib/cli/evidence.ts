@@ -20,6 +20,7 @@ import { EVIDENCE_FILES, type EvidenceFile } from '../gather/evidence.js';
 import { auditEvidence, auditLogsSpec } from '../gather/audit-logs.js';
 import { decodeEntry, logSection, planLogQuery, type DecodedEntry, type LogQuerySpec } from '../gather/log-query.js';
 import { namespaceSection } from '../gather/namespace.js';
+import { nodeK8sLogsSpec } from '../gather/node-k8s-logs.js';
 import { nodeLogsSpec } from '../gather/node-logs.js';
 import { nodeSection } from '../gather/node.js';
 import { podLogsSpec } from '../gather/pod-logs.js';
@@ -54,7 +55,7 @@ export interface EvidenceManifest {
 }
 
 /** Files whose reads can stop short: the ones read page by page. */
-const PAGED: readonly EvidenceFile[] = ['related-findings.json', 'pod-logs.json', 'audit-logs.json', 'node-logs.json'];
+const PAGED: readonly EvidenceFile[] = ['related-findings.json', 'pod-logs.json', 'audit-logs.json', 'node-logs.json', 'node-k8s-logs.json'];
 
 async function readManifest(dir: string): Promise<Partial<Record<EvidenceFile, string>>> {
   const json = await readJson(dir, MANIFEST_FILE);
@@ -297,6 +298,13 @@ export async function readEvidence(dir: string, finding: SocatFinding, options: 
   if (nodeLogsMissing !== null || nodeSpec === null) gap('nodeLogs', nodeLogsMissing ?? 'node instance id unknown');
   else if (files['node-logs.json'] === undefined) gap('nodeLogs', missingFile('node-logs.json', logExport(nodeSpec, finding.eventTime)));
   else sections.nodeLogs = (await readLogs('node-logs.json', nodeSpec)).section;
+
+  // k8s_node (kubelet, runtime) is named by the node name the finding carries: no node section needed.
+  const nodeK8sMissing = missing('nodeK8sLogs');
+  const nodeK8sSpec = nodeK8sLogsSpec(finding);
+  if (nodeK8sMissing !== null || nodeK8sSpec === null) gap('nodeK8sLogs', nodeK8sMissing ?? 'the finding names no project');
+  else if (files['node-k8s-logs.json'] === undefined) gap('nodeK8sLogs', missingFile('node-k8s-logs.json', logExport(nodeK8sSpec, finding.eventTime)));
+  else sections.nodeK8sLogs = (await readLogs('node-k8s-logs.json', nodeK8sSpec)).section;
 
   gap('contacts', 'not gathered: Essential Contacts have no evidence file');
   return { sections, gaps };

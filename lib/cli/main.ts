@@ -36,7 +36,8 @@ Commands:
                                               kubectl get node|pod|namespace NAME -o json
                        owners.json            kubectl get replicaset,deployment,statefulset,
                                               daemonset,job,cronjob -n NAMESPACE -o json
-                       pod-logs.json, audit-logs.json, node-logs.json
+                       pod-logs.json, audit-logs.json, node-logs.json,
+                       node-k8s-logs.json
                                               gcloud logging read FILTER --format=json
                        A log file is taken as the complete read of the report's window.
                        The window, caps and verdict settings come from the function's

@@ -78,6 +78,7 @@ async function exportForm(file: EvidenceFile, value: unknown): Promise<unknown> 
     case 'pod-logs.json':
     case 'audit-logs.json':
     case 'node-logs.json':
+    case 'node-k8s-logs.json':
       return Promise.all((value as LogEntry[]).map(logEntryToJson));
   }
 }

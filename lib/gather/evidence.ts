@@ -19,6 +19,7 @@ export const EVIDENCE_FILES = {
   'pod-logs.json': 'podLogs',
   'audit-logs.json': 'auditLogs',
   'node-logs.json': 'nodeLogs',
+  'node-k8s-logs.json': 'nodeK8sLogs',
 } as const satisfies Record<string, keyof GatheredSections>;
 
 export type EvidenceFile = keyof typeof EVIDENCE_FILES;

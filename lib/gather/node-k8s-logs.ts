@@ -19,10 +19,30 @@
  * where the cluster's is a region, and GKE node names already embed the
  * cluster and node-pool names, so project, cluster and node name identify it.
  */
+import type { SocatFinding } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, restriction } from './log-query.js';
+import { LOG_READ_CUT } from './evidence.js';
+import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, restriction, type LogQuerySpec } from './log-query.js';
 import type { GatheredSections, LogSection } from './sections.js';
 import type { Gatherer } from './types.js';
+
+/** The query of this section, by node name; null without the cluster, the node name or a project. Pure; shared with `analyze --evidence`. */
+export function nodeK8sLogsSpec(finding: SocatFinding): LogQuerySpec | null {
+  const cluster = finding.cluster;
+  const node = finding.workload.node;
+  const project = logProject(finding);
+  if (!cluster || !node || !project) return null;
+  return {
+    restrictions: [
+      restriction('resource.type', 'k8s_node'),
+      restriction('resource.labels.project_id', project.id),
+      restriction('resource.labels.cluster_name', cluster.name),
+      restriction('resource.labels.node_name', node),
+    ],
+    resourceProject: project.resource,
+    linkProject: project.id,
+  };
+}
 
 export const nodeK8sLogs: Gatherer<GatherDeps, GatheredSections, 'nodeK8sLogs'> = {
   section: 'nodeK8sLogs',
@@ -37,21 +57,12 @@ export const nodeK8sLogs: Gatherer<GatherDeps, GatheredSections, 'nodeK8sLogs'> 
     return null;
   },
   async gather(ctx): Promise<LogSection> {
-    const cluster = ctx.finding.cluster;
-    const node = ctx.finding.workload.node;
+    const spec = nodeK8sLogsSpec(ctx.finding);
     const project = logProject(ctx.finding);
-    if (!cluster || !node || !project) throw new Error('nodeK8sLogs ran without the cluster and node name that missing() checks');
+    if (!spec || !project) throw new Error('nodeK8sLogs ran without the cluster and node name that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
-    const { section } = await queryLogs(ctx, {
-      restrictions: [
-        restriction('resource.type', 'k8s_node'),
-        restriction('resource.labels.project_id', project.id),
-        restriction('resource.labels.cluster_name', cluster.name),
-        restriction('resource.labels.node_name', node),
-      ],
-      resourceProject: project.resource,
-      linkProject: project.id,
-    });
+    const { section, entries } = await queryLogs(ctx, spec);
+    ctx.deps.evidence?.record('node-k8s-logs.json', entries, section.truncated ? LOG_READ_CUT : null);
     return section;
   },
 };

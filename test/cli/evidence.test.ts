@@ -55,13 +55,16 @@ describe('triage --dry-run --save-evidence, then analyze --evidence', () => {
     const caseEnv = { ...env, ...extra };
     const live = await runCli(['triage', scenario.findingName, '--dry-run', '--save-evidence', dir, '--json'], { env: caseEnv });
     expect(exit(live)).toMatchObject({ code: 0 });
-    expect(live.stderr).toMatch(/^evidence: 11 files written to /);
+    expect(live.stderr).toMatch(/^evidence: 12 files written to /);
     const triage = JSON.parse(live.stdout).report;
 
     // Every gatherer with a file answered, so every file is there, created 0600 in a 0700 directory.
     expect(readdirSync(dir).sort()).toEqual(['evidence.json', 'finding.json', ...Object.keys(EVIDENCE_FILES)].sort());
     const manifest = JSON.parse(readFileSync(join(dir, 'evidence.json'), 'utf8'));
-    const cut = (['pod', 'audit', 'node'] as const).filter((l) => triage.logs[l].truncated).map((l) => `${l}-logs.json`);
+    const cut = [
+      ...(['pod', 'audit', 'node'] as const).filter((l) => triage.logs[l].truncated).map((l) => `${l}-logs.json`),
+      ...(triage.logs.nodeKubernetes.truncated ? ['node-k8s-logs.json'] : []),
+    ];
     expect(Object.keys(manifest.incomplete).sort()).toEqual(cut.sort());
     expect(triage.logs.pod.truncated).toBe(Boolean(extra.LOG_ENTRIES_MAX));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -162,10 +165,25 @@ describe('analyze --evidence on exports', () => {
     // The SPDY exec, before the finding, is a session into the pod.
     expect(audit.execs).toEqual(expect.arrayContaining([expect.objectContaining({ method: 'io.k8s.core.v1.pods.exec.create', time: '2026-11-27T09:51:12.318204Z', pod: target.pod, namespace: 'shop' })]));
     expect(audit.filter).toContain('resource.labels.cluster_name="prod-eu"');
-    // Node entries keep their journald fields as JSON; the node's instance id names the query.
+    // The node's instance id names the query; journald entries show their MESSAGE.
     expect(report.logs.node).toMatchObject({ count: 3, truncated: false, filter: expect.stringContaining('resource.labels.instance_id="7301945518849213871"') });
     expect(JSON.stringify(report.logs.node.first)).toMatch(/SyncLoop \(PLEG\)/);
-    expect(report.gaps.map((g: { section: string }) => g.section).sort()).toEqual(['cluster', 'contacts', 'namespace', 'pod', 'podLogs', 'relatedFindings']);
+    expect(report.gaps.map((g: { section: string }) => g.section).sort()).toEqual(['cluster', 'contacts', 'namespace', 'nodeK8sLogs', 'pod', 'podLogs', 'relatedFindings']);
+  });
+
+  it('node-k8s-logs.json: k8s_node journald entries as gcloud prints them, read by node name, show their MESSAGE', async () => {
+    const dir = writeEvidenceDir(freshDir(), { files: { 'node-k8s-logs.json': [...fixture('node-journald-containerd'), ...fixture('node-journald-kubelet')] } });
+    const r = await runCli(['analyze', writeFinding(findingOn(target)), '--evidence', dir]);
+    expect(exit(r)).toMatchObject({ code: 0 });
+    const report = JSON.parse(r.stdout);
+    const k8s = report.logs.nodeKubernetes;
+    expect(k8s.filter).toContain(`resource.labels.node_name="${target.node}"`);
+    expect(k8s.filter).toContain('resource.type="k8s_node"');
+    expect(k8s.count).toBe(2);
+    const lines = [...k8s.first, ...k8s.last].map((l: { text: string }) => l.text);
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^kubelet: I1127 09:55:41\.117188 +1912 kubelet\.go:2468\] "SyncLoop \(PLEG\)/), expect.stringMatching(/^containerd: /)]));
+    expect(lines.join('\n')).not.toContain('_BOOT_ID');
+    expect(report.gaps.map((g: { section: string }) => g.section)).not.toContain('nodeK8sLogs');
   });
 
   it('the world\'s own audit entries read through --evidence as the emulator serves them', async () => {
