@@ -102,7 +102,7 @@ resource "google_organization_iam_custom_role" "cluster_reads" {
     "container.jobs.get",
     # lib/gather/registry.ts: gatherer pod (owner chain: batch/v1 cronjobs get)
     "container.cronJobs.get",
-    # lib/gather/registry.ts: gatherers podLogs, auditLogs, nodeLogs (Cloud Logging entries.list, admin activity audit logs included)
+    # lib/gather/registry.ts: gatherers podLogs, auditLogs, nodeLogs, nodeK8sLogs (Cloud Logging entries.list, admin activity audit logs included)
     "logging.logEntries.list",
     # lib/gather/registry.ts: gatherer namespace (Kubernetes core/v1 namespaces get: owner labels)
     "container.namespaces.get",

@@ -151,12 +151,12 @@ variable "gather_deadline_ms" {
 
 variable "disabled_gatherers" {
   type        = list(string)
-  description = "DISABLED_GATHERERS: gatherer sections switched off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, namespace, contacts)."
+  description = "DISABLED_GATHERERS: gatherer sections switched off (relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, nodeK8sLogs, namespace, contacts)."
   default     = []
 
   validation {
-    condition     = alltrue([for g in var.disabled_gatherers : contains(["relatedFindings", "cluster", "node", "pod", "podLogs", "auditLogs", "nodeLogs", "namespace", "contacts"], g)])
-    error_message = "disabled_gatherers may only name relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, namespace or contacts."
+    condition     = alltrue([for g in var.disabled_gatherers : contains(["relatedFindings", "cluster", "node", "pod", "podLogs", "auditLogs", "nodeLogs", "nodeK8sLogs", "namespace", "contacts"], g)])
+    error_message = "disabled_gatherers may only name relatedFindings, cluster, node, pod, podLogs, auditLogs, nodeLogs, nodeK8sLogs, namespace or contacts."
   }
 }
 
