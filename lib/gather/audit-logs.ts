@@ -13,13 +13,13 @@ import { redactArgv } from '../redact.js';
 import type { GatherDeps, GatherSettings } from './deps.js';
 import { toMillis } from '../timestamp.js';
 import {
-  filterWithWindow,
   LOGGING_API,
   LOGGING_PERMISSIONS,
   logProject,
   readSection,
   logWindow,
   numberOnlyGap,
+  planLogQuery,
   quoteValue,
   restriction,
   sharedRead,
@@ -263,20 +263,6 @@ export const AUDIT_METHOD_FILTER =
  */
 export const AUDIT_SHARE_BUCKET_MINUTES = 5;
 
-export function sharedAuditWindow(eventTime: string | null, settings: GatherSettings, now: Date): { window: LogWindow; own: LogWindow; centredOnNow: boolean } {
-  const own = logWindow(eventTime, settings, now);
-  const before = settings.logWindowBeforeMinutes;
-  const after = settings.logWindowAfterMinutes;
-  const centre = (eventTime === null ? null : toMillis(eventTime)) ?? now.getTime();
-  const bucketMs = AUDIT_SHARE_BUCKET_MINUTES * 60_000;
-  const bucketStart = Math.floor(centre / bucketMs) * bucketMs;
-  return {
-    window: { start: new Date(bucketStart - before * 60_000).toISOString(), end: new Date(bucketStart + bucketMs + after * 60_000).toISOString() },
-    own: own.window,
-    centredOnNow: own.centredOnNow,
-  };
-}
-
 /** An entry about this pod: its resource name names it, or a create names it in its body. */
 export function concernsPod(d: DecodedEntry, target: PodTarget): boolean {
   const a = d.audit;
@@ -308,6 +294,7 @@ export function auditLogsSpec(finding: SocatFinding): LogQuerySpec | null {
     ],
     resourceProject: project.resource,
     linkProject: project.id,
+    sharedBucketMinutes: AUDIT_SHARE_BUCKET_MINUTES,
   };
 }
 
@@ -330,9 +317,10 @@ export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
     if (!spec || !project || !pod) throw new Error('auditLogs ran without the cluster and pod that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
     const settings = ctx.deps.settings;
-    const { window, own, centredOnNow } = sharedAuditWindow(ctx.finding.eventTime, settings, ctx.deps.now());
-    if (centredOnNow) ctx.addGap(`the finding has no usable eventTime: the log window is centred on the time of triage (${own.start} to ${own.end})`);
-    const filter = filterWithWindow(spec.restrictions, window);
+    const plan = planLogQuery(ctx.finding.eventTime, spec, settings, ctx.deps.now());
+    if (plan.gap !== null) ctx.addGap(plan.gap);
+    const own = logWindow(ctx.finding.eventTime, settings, ctx.deps.now()).window;
+    const { filter, window } = plan;
     const key = JSON.stringify([project.resource, filter, settings.logPagesMax, settings.logEntriesMax]);
     const read = await sharedRead(ctx.deps, ctx.signal, key, project.resource, filter);
     const target: PodTarget = { namespace, pod };

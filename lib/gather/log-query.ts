@@ -529,6 +529,12 @@ export interface LogQuerySpec {
   resourceProject: string;
   /** Project for the console link. */
   linkProject: string;
+  /**
+   * One read serves every finding whose eventTime falls in the same bucket of
+   * this many minutes: the window is [bucket start − before, bucket end + after],
+   * which covers each one's own window (the audit read; see audit-logs.ts).
+   */
+  sharedBucketMinutes?: number;
 }
 
 export interface LogQueryResult {
@@ -547,7 +553,18 @@ export interface LogPlan {
 
 /** The query a log section names: its window and filter text. Pure; shared with `analyze --evidence`. */
 export function planLogQuery(eventTime: string | null, spec: LogQuerySpec, settings: GatherSettings, now: Date): LogPlan {
-  const { window, centredOnNow } = logWindow(eventTime, settings, now);
+  const own = logWindow(eventTime, settings, now);
+  const { centredOnNow } = own;
+  let window = own.window;
+  if (spec.sharedBucketMinutes) {
+    const centre = (eventTime === null ? null : toMillis(eventTime)) ?? now.getTime();
+    const bucketMs = spec.sharedBucketMinutes * 60_000;
+    const bucketStart = Math.floor(centre / bucketMs) * bucketMs;
+    window = {
+      start: new Date(bucketStart - settings.logWindowBeforeMinutes * 60_000).toISOString(),
+      end: new Date(bucketStart + bucketMs + settings.logWindowAfterMinutes * 60_000).toISOString(),
+    };
+  }
   const gap = centredOnNow ? `the finding has no usable eventTime: the log window is centred on the time of triage (${window.start} to ${window.end})` : null;
   return { filter: filterWithWindow(spec.restrictions, window), window, gap };
 }
@@ -581,8 +598,6 @@ export function readSection(
     window: query.window,
     count: decoded.length,
     truncated: read.incomplete !== null,
-    pagesRead: read.pagesRead,
-    incomplete: read.incomplete,
     first,
     last,
     link: logsExplorerLink(query.filter, query.window, query.linkProject),

@@ -131,10 +131,6 @@ export interface LogSection {
    * absence in these entries evidence.
    */
   truncated: boolean;
-  /** ListLogEntries pages read (absent in sections built from exported files). */
-  pagesRead?: number;
-  /** Why the read stopped early, when truncated. */
-  incomplete?: string | null;
   first: LogLine[];
   last: LogLine[];
   /** Logs Explorer deep link with the same filter and time range. */

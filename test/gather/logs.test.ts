@@ -208,8 +208,6 @@ describe('podLogs', () => {
       window: { start: START, end: END },
       count: 6,
       truncated: false,
-      pagesRead: 1,
-      incomplete: null,
       first: [
         { timestamp: at(-20).toISOString(), severity: 'INFO', text: 'first line' },
         { timestamp: at(-10).toISOString(), severity: 'DEBUG', text: 'second line' },
@@ -233,9 +231,7 @@ describe('podLogs', () => {
     // The emulator answers with half pages, as Cloud Logging may: 2 + 1 + 1 entries for page sizes 4, 2, 1.
     expect(emulator.requests('ListLogEntries').map((r) => (r.request as { pageSize: number }).pageSize)).toEqual([4, 2, 1]);
     expect(section.count).toBe(4);
-    expect(section.pagesRead).toBe(3);
     expect(section.truncated).toBe(true);
-    expect(section.incomplete).toMatch(/budget of 4 entries/);
     // The oldest entries are the ones left out; the excerpt stays in chronological order.
     expect(section.first.map((l) => l.text)).toEqual(['{"event":"checkout","orderId":"ord_1"}', 'fourth line', 'fifth line', 'last line']);
   });
@@ -245,7 +241,6 @@ describe('podLogs', () => {
     expect(emulator.requests('ListLogEntries')).toHaveLength(1);
     expect(section.count).toBe(1);
     expect(section.truncated).toBe(true);
-    expect(section.incomplete).toMatch(/budget of 1 pages/);
   });
 
   test('an empty page with a token is not the end: the read goes on and only then is complete', async () => {
@@ -255,7 +250,6 @@ describe('podLogs', () => {
     expect((calls[1]?.request as { pageToken?: string }).pageToken).toBeTruthy();
     expect(section.count).toBe(0);
     expect(section.truncated).toBe(false);
-    expect(section.pagesRead).toBe(2);
   });
 
   test('the finding must name a cluster and a pod', () => {
