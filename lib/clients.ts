@@ -18,6 +18,7 @@ import type { v2 as loggingV2 } from '@google-cloud/logging';
 import type { AppsV1Api, BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { Created, firstTriageStarted, inCreateOrder, untilConnected } from './create-order.js';
 import { splitHostPort } from './endpoint.js';
+import { retry, SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
 
 export type SccClient = InstanceType<typeof sccV2.SecurityCenterClient>;
 export type GkeClient = InstanceType<typeof gkeV1.ClusterManagerClient>;
@@ -77,11 +78,11 @@ declare const SCC_TRIAGE_BUNDLE: boolean | undefined;
 
 export interface SccClientOptions {
   /**
-   * Wait out SCC's quota in the client (SCC_QUOTA_BACKOFF is what the
+   * Wait out SCC's quota in the client (SCC_QUOTA_RETRY is what the
    * function needs). Off by default: the CLI has its own throttle, shared
    * by its workers and reported as it waits.
    */
-  quotaBackoff?: QuotaBackoff | null;
+  quotaBackoff?: RetryPolicy | null;
 }
 
 export function createSccClient(config: Pick<EmulatorHosts, 'sccEmulatorHost'>, options: SccClientOptions = {}): Promise<SccClient> {
@@ -95,50 +96,10 @@ export function createSccClient(config: Pick<EmulatorHosts, 'sccEmulatorHost'>, 
 // ---------------------------------------------------------------------------
 // Security Center quota
 
-export interface QuotaBackoff {
-  initialMs: number;
-  multiplier: number;
-  maxMs: number;
-  /** Give up (and throw the refusal) once waiting longer would pass this. */
-  totalMs: number;
-}
-
-/**
- * SCC allows 1,000 reads and 1,000 writes per minute per project, and a burst
- * of findings runs into that. With this backoff a call refused for that quota
- * is waited out in the client, with full-jitter exponential backoff for up to
- * a minute (one quota window), rather than failing the triage: a failed
- * triage is redelivered and done again from the start, and the writes of it
- * that had landed are made again, spending the very quota that ran out.
- * Measured on a 1,000-finding burst at SCC's rate with Pub/Sub redelivery
- * alone: more than two of every three writes wasted and 640 notifications
- * dead-lettered (README, Performance). Anything else, and a quota still
- * refused after a minute, is thrown as before and handed back to Pub/Sub.
- * Repeating is safe: these are reads, an upsert without a mask and mark
- * updates with a mask.
- */
-export const SCC_QUOTA_BACKOFF: Readonly<QuotaBackoff> = Object.freeze({ initialMs: 1000, multiplier: 2, maxMs: 16_000, totalMs: 60_000 });
-
-const RESOURCE_EXHAUSTED = 8;
-
-/**
- * A refusal for rate quota, as Google APIs send it: RESOURCE_EXHAUSTED with
- * an ErrorInfo reason RATE_LIMIT_EXCEEDED, or the quota system's message
- * "Quota exceeded for quota metric '…' and limit '…' of service '…'". Other
- * RESOURCE_EXHAUSTED answers are not known to refill within a minute and go
- * to Pub/Sub at once.
- */
-export function isQuotaExceeded(err: unknown): boolean {
-  const e = err as { code?: unknown; reason?: unknown; details?: unknown; message?: unknown } | null;
-  if (e?.code !== RESOURCE_EXHAUSTED) return false;
-  if (e.reason === 'RATE_LIMIT_EXCEEDED') return true;
-  return /\bQuota exceeded for quota metric\b/i.test(String(e.details ?? e.message ?? ''));
-}
-
-/** The SCC calls the function makes; each waits out quota refusals (see SCC_QUOTA_BACKOFF). */
+/** The SCC calls the function makes; each waits out quota refusals (SCC_QUOTA_RETRY in lib/retry.ts). */
 const QUOTA_BACKED_CALLS = ['listFindings', 'updateFinding', 'updateSecurityMarks', 'createFinding'] as const;
 
-export function withSccQuotaBackoff<C extends object>(client: C, backoff: QuotaBackoff = SCC_QUOTA_BACKOFF): C {
+export function withSccQuotaBackoff<C extends object>(client: C, policy: RetryPolicy = SCC_QUOTA_RETRY): C {
   const methods = client as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const name of QUOTA_BACKED_CALLS) {
     const call = methods[name]?.bind(client);
@@ -146,23 +107,10 @@ export function withSccQuotaBackoff<C extends object>(client: C, backoff: QuotaB
     methods[name] = (...args: unknown[]) => {
       // Callback style is passed through untouched; the function uses promises.
       if (args.some((a) => typeof a === 'function')) return call(...args);
-      return retryOnQuota(() => call(...args) as Promise<unknown>, backoff);
+      return retry(() => call(...args) as Promise<unknown>, policy);
     };
   }
   return client;
-}
-
-async function retryOnQuota<T>(attempt: () => Promise<T>, backoff: QuotaBackoff): Promise<T> {
-  const giveUpAt = Date.now() + backoff.totalMs;
-  for (let delay = backoff.initialMs; ; delay = Math.min(delay * backoff.multiplier, backoff.maxMs)) {
-    try {
-      return await attempt();
-    } catch (err) {
-      const wait = Math.random() * delay;
-      if (!isQuotaExceeded(err) || Date.now() + wait > giveUpAt) throw err;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
 }
 
 export function createGkeClient(config: Pick<EmulatorHosts, 'gkeEmulatorHost'>): Promise<GkeClient> {

@@ -48,6 +48,7 @@ export interface Config {
   logWindowBeforeMinutes: number;
   logWindowAfterMinutes: number;
   logEntriesMax: number;
+  logPagesMax: number;
   logExcerptEntries: number;
   logLineMaxChars: number;
   cacheTtlSeconds: number;
@@ -86,7 +87,16 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'RELATED_WINDOW_MINUTES', default: '60', description: 'Related findings: same cluster within ± this many minutes of the finding.' },
   { name: 'LOG_WINDOW_BEFORE_MINUTES', default: '30', description: 'Log queries start this many minutes before the finding.' },
   { name: 'LOG_WINDOW_AFTER_MINUTES', default: '10', description: 'Log queries end this many minutes after the finding.' },
-  { name: 'LOG_ENTRIES_MAX', default: '200', description: 'At most this many entries are read per log query (one page).' },
+  {
+    name: 'LOG_ENTRIES_MAX',
+    default: '1000',
+    description: 'At most this many entries are read per log query, newest first, over all its pages; a query stopped by it is marked incomplete.',
+  },
+  {
+    name: 'LOG_PAGES_MAX',
+    default: '5',
+    description: 'At most this many ListLogEntries pages per log query (a page may come back partial or empty); a query stopped by it is marked incomplete.',
+  },
   { name: 'LOG_EXCERPT_ENTRIES', default: '5', description: 'The report keeps the first and last this many entries of each log query.' },
   { name: 'LOG_LINE_MAX_CHARS', default: '300', description: 'Each log excerpt line is capped at this many characters.' },
   { name: 'CACHE_TTL_SECONDS', default: '300', description: 'How long an instance reuses cluster, node and related-findings lookups.' },
@@ -190,7 +200,8 @@ export function readGatherSettings(env: Env): GatherSettings {
     relatedWindowMinutes: parseInteger(env, 'RELATED_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
     logWindowBeforeMinutes: parseInteger(env, 'LOG_WINDOW_BEFORE_MINUTES', 30, 0, 24 * 60),
     logWindowAfterMinutes: parseInteger(env, 'LOG_WINDOW_AFTER_MINUTES', 10, 0, 24 * 60),
-    logEntriesMax: parseInteger(env, 'LOG_ENTRIES_MAX', 200, 1, 1000),
+    logEntriesMax: parseInteger(env, 'LOG_ENTRIES_MAX', 1000, 1, 5000),
+    logPagesMax: parseInteger(env, 'LOG_PAGES_MAX', 5, 1, 50),
     logExcerptEntries: parseInteger(env, 'LOG_EXCERPT_ENTRIES', 5, 0, 50),
     logLineMaxChars: parseInteger(env, 'LOG_LINE_MAX_CHARS', 300, 40, 4096),
   };

@@ -12,12 +12,10 @@ import {
   createLoggingClient,
   createPubSubClient,
   createSccClient,
-  SCC_QUOTA_BACKOFF,
   EMULATOR_ACCESS_TOKEN,
   googleAccessTokenProvider,
   type GkeClient,
   type LoggingClient,
-  type QuotaBackoff,
   type SccClient,
 } from './clients.js';
 import { holdOffChainClients } from './create-order.js';
@@ -29,6 +27,7 @@ import { enabledGatherers } from './gather/registry.js';
 import { handleDelivery, type HandlerDeps } from './handler.js';
 import { createLogger } from './logger.js';
 import { RetryableFailure } from './outcome.js';
+import { SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -36,11 +35,11 @@ export interface InstanceOptions {
   logDestination?: DestinationStream;
   now?: () => Date;
   /**
-   * How SCC quota refusals are waited out in the client: SCC_QUOTA_BACKOFF
+   * How SCC quota refusals are waited out in the client: SCC_QUOTA_RETRY
    * for the function. null hands them to the caller, for the CLI, whose
    * throttle is shared by its workers and reports as it waits.
    */
-  sccQuotaBackoff?: QuotaBackoff | null;
+  sccQuotaBackoff?: RetryPolicy | null;
   /** Receives what each gatherer read (`triage --save-evidence`). */
   evidence?: EvidenceRecorder | null;
 }
@@ -68,6 +67,7 @@ function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Da
       logWindowBeforeMinutes: config.logWindowBeforeMinutes,
       logWindowAfterMinutes: config.logWindowAfterMinutes,
       logEntriesMax: config.logEntriesMax,
+      logPagesMax: config.logPagesMax,
       logExcerptEntries: config.logExcerptEntries,
       logLineMaxChars: config.logLineMaxChars,
     },
@@ -94,8 +94,8 @@ function fanoutPublisher(config: Config): HandlerDeps['fanout'] {
 export function createInstance(env: Env, options: InstanceOptions = {}): HandlerDeps {
   const config = parseConfig(env);
   const now = options.now ?? (() => new Date());
-  // A refusal for SCC's per-minute quota is waited out in the client, not handed to Pub/Sub (SCC_QUOTA_BACKOFF).
-  const quotaBackoff = options.sccQuotaBackoff === undefined ? SCC_QUOTA_BACKOFF : options.sccQuotaBackoff;
+  // A refusal for SCC's per-minute quota is waited out in the client, not handed to Pub/Sub (SCC_QUOTA_RETRY).
+  const quotaBackoff = options.sccQuotaBackoff === undefined ? SCC_QUOTA_RETRY : options.sccQuotaBackoff;
   const scc = lazy(() => createSccClient(config, { quotaBackoff }));
   return {
     config,

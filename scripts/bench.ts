@@ -17,9 +17,10 @@
  *         with the SCC emulator enforcing per-project read and write quotas
  *         and failed deliveries redelivered with Pub/Sub's backoff.
  *
- * SCC's quotas (1,000 reads and 1,000 writes per minute per project) are
- * shrunk together with their window by --quota-scale (default 10: 100 reads
- * and 100 writes per 6 s): the same rate, so the burst takes as long as it
+ * SCC's quotas (1,000 reads and 1,000 writes per minute per project) and
+ * Cloud Logging's read quota (60 entries.list requests per minute per
+ * project) are shrunk together with their window by --quota-scale (default
+ * 10: 100 SCC reads, 100 SCC writes and 6 log reads per 6 s): the same rate, so the burst takes as long as it
  * would against SCC, but a refused call finds room within seconds instead of
  * after a minute's window. Redelivery uses the Terraform defaults (10 s to
  * 600 s backoff, 10 attempts), unscaled like the rate. The burst gives up
@@ -58,6 +59,8 @@ const { values: args } = parseArgs({
     'quota-scale': { type: 'string', default: '10' },
     'quota-reads-per-minute': { type: 'string', default: '1000' },
     'quota-writes-per-minute': { type: 'string', default: '1000' },
+    // Cloud Logging: 60 entries.list requests per minute per project (https://cloud.google.com/logging/quotas#api-limits).
+    'logging-reads-per-minute': { type: 'string', default: '60' },
     'max-attempts': { type: 'string', default: '10' },
     'redelivery-min-ms': { type: 'string', default: '10000' },
     'redelivery-max-ms': { type: 'string', default: '600000' },
@@ -100,6 +103,7 @@ const quotaScale = int('quota-scale', 1);
 const quotaWindowMs = Math.round(60_000 / quotaScale);
 const quotaReads = Math.max(1, Math.round(int('quota-reads-per-minute', 1) / quotaScale));
 const quotaWrites = Math.max(1, Math.round(int('quota-writes-per-minute', 1) / quotaScale));
+const loggingReads = Math.max(1, Math.round(int('logging-reads-per-minute', 1) / quotaScale));
 const maxAttempts = int('max-attempts', 1);
 const redeliveryMinMs = int('redelivery-min-ms', 0);
 const redeliveryMaxMs = int('redelivery-max-ms', redeliveryMinMs);
@@ -182,6 +186,32 @@ function reportGaps(world: BenchWorld, originals: readonly string[]): { reports:
     }
   }
   return { reports, reasons };
+}
+
+/**
+ * Reports whose attribution was evaluated: an attribution kind other than
+ * unknown and no unavailable signal of the attribution group (an incomplete
+ * audit read puts it there), out of the reports written for these findings.
+ */
+function attributedReports(world: BenchWorld, originals: readonly string[]): { reports: number; evaluated: number; share: number; unavailable_reasons: Record<string, number> } {
+  const wanted = new Set(originals);
+  let reports = 0;
+  let evaluated = 0;
+  const reasons: Record<string, number> = {};
+  for (const f of ownFindings(world.scc)) {
+    const props = plainProperties(f);
+    if (!wanted.has(String(props.I01_Original_Finding ?? props.Original_Finding))) continue;
+    reports++;
+    const raw = props.A4_Signals_Unavailable;
+    const lines = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw !== '' ? raw.split('\n') : [];
+    const missing = lines.filter((l) => l.startsWith('attribution'));
+    if (props.C2_Attribution_Kind !== 'unknown' && missing.length === 0) evaluated++;
+    for (const l of missing) {
+      const key = l.replace(/\d{3,}|"[^"]*"|'[^']*'/g, '…').slice(0, 160);
+      reasons[key] = (reasons[key] ?? 0) + 1;
+    }
+  }
+  return { reports, evaluated, share: reports === 0 ? 0 : round(evaluated / reports, 3), unavailable_reasons: reasons };
 }
 
 /** Resolves when the loop-guard mark (the last write of a report) of each named finding has landed. */
@@ -314,6 +344,7 @@ async function main(): Promise<void> {
       const distinctNodes = new Set(messages.map((m) => `${m.notification.finding.resourceName}/${m.notification.finding.sourceProperties.VM_Instance_Name}`)).size;
       const distinctPods = new Set(messages.map((m) => `${m.notification.finding.resourceName}/${m.notification.finding.sourceProperties.Pod_Name}`)).size;
       world.scc.setQuota({ readsPerWindow: quotaReads, writesPerWindow: quotaWrites, windowMs: quotaWindowMs });
+      world.logging.setQuota({ readsPerWindow: loggingReads, windowMs: quotaWindowMs });
       fn = await startFunction({ root, source, env: world.env, nodeArgs });
       await withTimeout(fn.ready, 30_000, 'burst instance start');
       const pid = fn.child.pid!;
@@ -339,7 +370,10 @@ async function main(): Promise<void> {
       const cpuUsed = cpuSeconds(pid) - cpu0;
       peakRssMb = Math.max(sampledPeak, rssMb(pid, 'VmHWM'));
       world.scc.setQuota(null);
+      world.logging.setQuota(null);
       const calls = apiCalls(world);
+      const burstNames = messages.map((m) => m.notification.finding.name as string);
+      const attributed = attributedReports(world, burstNames);
       const reported = written.count(messages.map((m) => m.notification.finding.name as string));
       const outcomes: Record<string, number> = {};
       const notTriaged: Record<string, number> = {};
@@ -368,7 +402,10 @@ async function main(): Promise<void> {
         distinct_pods: distinctPods,
         related_windows: relatedKeys.size,
         cpu_seconds: round(cpuUsed, 1),
-        quota: { reads_per_window: quotaReads, writes_per_window: quotaWrites, window_ms: quotaWindowMs, scale: quotaScale },
+        quota: { reads_per_window: quotaReads, writes_per_window: quotaWrites, logging_reads_per_window: loggingReads, window_ms: quotaWindowMs, scale: quotaScale },
+        log_reads_per_finding: round(get('logging.ListLogEntries') / burstCount, 2),
+        log_reads_accepted_per_finding: round((get('logging.ListLogEntries') - (calls['logging.ListLogEntries']?.refused ?? 0)) / burstCount, 2),
+        attribution_evaluated: attributed,
         redelivery_backoff_ms: [redeliveryMinMs, redeliveryMaxMs],
         max_delivery_attempts: maxAttempts,
         reports_with_gaps: reportGaps(world, messages.map((m) => m.notification.finding.name as string)),
@@ -377,6 +414,7 @@ async function main(): Promise<void> {
           node_reads_le_distinct_nodes: get('kube.get.nodes') <= distinctNodes,
           related_queries_le_windows: get('scc.ListFindings') <= relatedKeys.size,
           zero_lost: burstCount - reported === 0,
+          attribution_evaluated_ge_95_percent: attributed.share >= 0.95,
         },
       };
       log(
@@ -463,6 +501,12 @@ function printTable(out: Record<string, any>): void {
       ['burst: GetCluster', `${c('gke.GetCluster')}`, `${mark(b.targets.get_cluster_le_clusters)} ≤ ${b.clusters} clusters`],
       ['burst: node reads', `${c('kube.get.nodes')}`, `${mark(b.targets.node_reads_le_distinct_nodes)} ≤ ${b.distinct_nodes} nodes`],
       ['burst: ListFindings', `${c('scc.ListFindings')}`, `${mark(b.targets.related_queries_le_windows)} ≤ ${b.related_windows} cluster windows`],
+      ['burst: log reads per finding', `${b.log_reads_per_finding}`, `Logging quota ${b.quota.logging_reads_per_window} reads per ${b.quota.window_ms} ms`],
+      [
+        'burst: attribution evaluated',
+        `${b.attribution_evaluated.evaluated}/${b.attribution_evaluated.reports}`,
+        `${mark(b.targets.attribution_evaluated_ge_95_percent)} ≥ 95 %`,
+      ],
       ['burst: SCC writes', `${c('scc.UpdateFinding') + c('scc.UpdateSecurityMarks')}`, `refused by quota: ${JSON.stringify(b.refused_by_quota)}`],
       ['burst: peak RSS', `${out.peak_rss_mb} MiB`, ''],
     );

@@ -16,7 +16,7 @@ import { instanceEnv, parseTopicName, pubsubEmulatorHost } from './env.js';
 import { EXIT, UsageError } from './errors.js';
 import { colorEnabled, type Io } from './io.js';
 import { Progress } from './progress.js';
-import { Throttle } from './retry.js';
+import { Throttle } from '../retry.js';
 import { cleanLine } from '../sanitize.js';
 import { stderrDestination } from './triage-command.js';
 

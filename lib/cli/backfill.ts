@@ -27,7 +27,7 @@ import { describeError } from '../errors.js';
 import type { TriageResult } from '../triage.js';
 import { grpcCode } from './errors.js';
 import { listAllFindings, toNotificationJson, type NotificationJson, type SccReader } from './scc.js';
-import type { Throttle } from './retry.js';
+import type { Throttle } from '../retry.js';
 
 export type ItemOutcome = 'triaged' | 'published' | 'skipped' | 'failed' | 'interrupted' | 'planned';
 
@@ -198,7 +198,7 @@ export async function runBackfill(scc: SccReader, options: BackfillOptions, onEv
       if (r.outcome === 'triaged') return item(name, 'triaged', r.reason, { enrichmentFinding: r.written?.enrichmentFinding ?? null, attempts: attempt });
       if (r.outcome === 'skipped') return item(name, 'skipped', r.reason, { attempts: attempt });
       // "retry" is what the function would have Pub/Sub redeliver: here the backoff is ours.
-      if (r.outcome !== 'retry' || attempt >= options.throttle.options.attempts) return item(name, 'failed', r.reason, { attempts: attempt });
+      if (r.outcome !== 'retry' || attempt >= options.throttle.attempts) return item(name, 'failed', r.reason, { attempts: attempt });
       const delayMs = options.throttle.backoff(attempt);
       onEvent({ type: 'retry', name, attempt, delayMs, reason: r.reason });
     }

@@ -9,7 +9,7 @@
 import type { protos } from '@google-cloud/security-center';
 import type { protobuf } from 'google-gax';
 import { fromJson, protoType, toJson } from './proto-json.js';
-import { Throttle } from './retry.js';
+import { Throttle } from '../retry.js';
 import type { FindingRef } from './input.js';
 
 export type ListFindingsRequest = protos.google.cloud.securitycenter.v2.IListFindingsRequest;

@@ -10,8 +10,24 @@
 import type { SocatFinding } from '../finding/types.js';
 import { LOG_READ_CUT } from './evidence.js';
 import { redactArgv } from '../redact.js';
-import type { GatherDeps } from './deps.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, quoteValue, restriction, type AuditRecord, type DecodedEntry, type LogQuerySpec } from './log-query.js';
+import type { GatherDeps, GatherSettings } from './deps.js';
+import { toMillis } from '../timestamp.js';
+import {
+  LOGGING_API,
+  LOGGING_PERMISSIONS,
+  logProject,
+  readSection,
+  logWindow,
+  numberOnlyGap,
+  planLogQuery,
+  quoteValue,
+  restriction,
+  sharedRead,
+  type AuditRecord,
+  type DecodedEntry,
+  type LogQuerySpec,
+  type LogWindow,
+} from './log-query.js';
 import type { AuditLogSection, ExecEvent, GatheredSections, PodChangeEvent, PodEntryKind, RefusedAttempt } from './sections.js';
 import type { Gatherer } from './types.js';
 
@@ -224,6 +240,42 @@ export function auditEvidence(decoded: readonly DecodedEntry[], target: PodTarge
   return { ...extractPodEntries(decoded, target), podChanges: extractPodChanges(decoded, target) };
 }
 
+/**
+ * The audit query's method restriction (RE2, for Cloud Logging; POD_ENTRY_METHOD
+ * and POD_CHANGE_METHOD above are the same methods for reading entries):
+ * every way into a pod and every change to one, as GKE names the methods in
+ * Admin Activity: exec over SPDY (create) and over WebSocket (get, kubectl
+ * 1.30 and later), attach likewise, ephemeral containers (kubectl debug) and
+ * pod create/patch/update/delete. Not the pods' status or binding
+ * subresources, which the kubelet and scheduler write all the time. Matched
+ * case-insensitively: `=~` takes an RE2 expression and RE2 takes the (?i) flag
+ * (https://cloud.google.com/logging/docs/view/logging-query-language#regular-expressions,
+ * https://github.com/google/re2/wiki/Syntax); "[.]" instead of "\\." keeps
+ * the dot literal without an escape the quoting would have to carry.
+ */
+export const AUDIT_METHOD_FILTER =
+  '(?i)^io[.]k8s[.]core[.]v1[.]pods([.](exec|attach)[.](create|get)|[.]ephemeralcontainers[.](patch|update)|[.](create|patch|update|delete))$';
+
+/**
+ * Findings on one cluster whose eventTime falls in the same bucket of this
+ * many minutes share one audit read: its window [bucket start − before,
+ * bucket end + after] covers each one's own [eventTime − before, eventTime + after].
+ */
+export const AUDIT_SHARE_BUCKET_MINUTES = 5;
+
+/** An entry about this pod: its resource name names it, or a create names it in its body. */
+export function concernsPod(d: DecodedEntry, target: PodTarget): boolean {
+  const a = d.audit;
+  const ref = a ? parsePodResource(a.resourceName) : null;
+  if (!a || !ref) return false;
+  return sameTarget({ namespace: ref.namespace, pod: ref.pod ?? createdPodName(a) }, target);
+}
+
+function within(d: DecodedEntry, w: LogWindow): boolean {
+  const t = d.timestamp === null ? null : toMillis(d.timestamp);
+  return t !== null && t >= (toMillis(w.start) as number) && t <= (toMillis(w.end) as number);
+}
+
 /** The query of this section; null when the finding lacks what it needs (missing() says what). Pure. */
 export function auditLogsSpec(finding: SocatFinding): LogQuerySpec | null {
   const cluster = finding.cluster;
@@ -237,17 +289,18 @@ export function auditLogsSpec(finding: SocatFinding): LogQuerySpec | null {
       restriction('resource.labels.project_id', project.id),
       restriction('resource.labels.location', cluster.location),
       restriction('resource.labels.cluster_name', cluster.name),
-      // A global search term, as in the playbook: matches the pod name in any field.
-      quoteValue(pod),
+      // No pod term: one read serves every finding on the cluster in its bucket (sharedAuditWindow).
+      `protoPayload.methodName=~${quoteValue(AUDIT_METHOD_FILTER)}`,
     ],
     resourceProject: project.resource,
     linkProject: project.id,
+    sharedBucketMinutes: AUDIT_SHARE_BUCKET_MINUTES,
   };
 }
 
 export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
   section: 'auditLogs',
-  description: 'Cluster Admin Activity audit log entries mentioning the pod: kubectl exec into it and changes to it, as playbook step 4 queries them',
+  description: 'Cluster Admin Activity audit log entries for every way into a pod (exec, attach, kubectl debug) and pod changes, read once per cluster and 5-minute bucket for all findings in it; each keeps its own pod\'s entries',
   needs: [],
   api: LOGGING_API,
   permissions: LOGGING_PERMISSIONS,
@@ -263,9 +316,22 @@ export const auditLogs: Gatherer<GatherDeps, GatheredSections, 'auditLogs'> = {
     const project = logProject(ctx.finding);
     if (!spec || !project || !pod) throw new Error('auditLogs ran without the cluster and pod that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
-    const { section, decoded, entries } = await queryLogs(ctx, spec);
-    ctx.deps.evidence?.record('audit-logs.json', entries, section.truncated ? LOG_READ_CUT : null);
+    const settings = ctx.deps.settings;
+    const plan = planLogQuery(ctx.finding.eventTime, spec, settings, ctx.deps.now());
+    if (plan.gap !== null) ctx.addGap(plan.gap);
+    const own = logWindow(ctx.finding.eventTime, settings, ctx.deps.now()).window;
+    const { filter, window } = plan;
+    const key = JSON.stringify([project.resource, filter, settings.logPagesMax, settings.logEntriesMax]);
+    const read = await sharedRead(ctx.deps, ctx.signal, key, project.resource, filter);
     const target: PodTarget = { namespace, pod };
-    return { ...section, ...auditEvidence(decoded, target) };
+    const keep = read.decoded.map((d) => within(d, own) && concernsPod(d, target));
+    const mine = read.decoded.filter((_, i) => keep[i]);
+    const section = readSection(mine, read, { filter, window, linkProject: project.id }, settings);
+    ctx.deps.evidence?.record(
+      'audit-logs.json',
+      read.entries.filter((_, i) => keep[i]),
+      section.truncated ? LOG_READ_CUT : null,
+    );
+    return { ...section, ...auditEvidence(mine, target) };
   },
 };

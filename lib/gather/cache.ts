@@ -8,6 +8,8 @@ import { LRUCache } from 'lru-cache';
 
 export interface InstanceCache {
   memo<T>(kind: string, key: string, load: () => Promise<T>): Promise<T>;
+  /** Drops an entry, so the next memo() loads again (a result that must not be reused). */
+  forget(kind: string, key: string): void;
 }
 
 export function createInstanceCache(options: { maxEntries: number; ttlSeconds: number }): InstanceCache {
@@ -24,8 +26,11 @@ export function createInstanceCache(options: { maxEntries: number; ttlSeconds: n
       });
       return p;
     },
+    forget(kind: string, key: string): void {
+      lru.delete(`${kind}\u0000${key}`);
+    },
   };
 }
 
 /** For tests and one-shot CLI runs: no reuse. */
-export const noCache: InstanceCache = { memo: (_kind, _key, load) => load() };
+export const noCache: InstanceCache = { memo: (_kind, _key, load) => load(), forget: () => undefined };

@@ -13,6 +13,7 @@ import type { GatherDeps } from './deps.js';
 import type { KubeAccess } from '../clients.js';
 import type { ClusterSection, ControlPlanePath, GatheredSections } from './sections.js';
 import { untilAborted } from './abort.js';
+import { DROPPED_CONNECTION_RETRY, retry } from '../retry.js';
 import { GatherGap, type Gatherer } from './types.js';
 
 /**
@@ -74,8 +75,6 @@ const OWNER_LABEL = new RegExp(OWNER_LABEL_WORDS.map((w) => w.replace(/-/g, '[-_
 export const GET_CLUSTER_ATTEMPTS = 3;
 /** Per attempt. The shared deadline usually cuts a slow call off first; this bounds the call left running after that. */
 export const GET_CLUSTER_ATTEMPT_TIMEOUT_MS = 10_000;
-const RETRY_DELAYS_MS = [100, 400];
-const UNAVAILABLE = 14;
 
 // Enum names for numeric values: the client library decodes enums as names,
 // but ICluster also allows numbers. Checked against the protos in the tests.
@@ -330,10 +329,6 @@ function withoutSecrets(cluster: Cluster): Cluster {
   return { ...cluster, masterAuth: cluster.masterAuth ? { clusterCaCertificate: cluster.masterAuth.clusterCaCertificate ?? null } : null };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Not tied to any one invocation's signal: the promise is shared through the
  * cache by concurrent triages of the same cluster, so one invocation hitting
@@ -342,15 +337,11 @@ function sleep(ms: number): Promise<void> {
  */
 async function loadCluster(deps: GatherDeps, name: string): Promise<Cluster> {
   const client = await deps.gke();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const [cluster] = await client.getCluster({ name }, { timeout: GET_CLUSTER_ATTEMPT_TIMEOUT_MS, retry: null });
-      return withoutSecrets(cluster);
-    } catch (err) {
-      if ((err as { code?: unknown })?.code !== UNAVAILABLE || attempt >= GET_CLUSTER_ATTEMPTS) throw err;
-      await sleep(RETRY_DELAYS_MS[attempt - 1] ?? RETRY_DELAYS_MS.at(-1) ?? 0);
-    }
-  }
+  const [cluster] = await retry(() => client.getCluster({ name }, { timeout: GET_CLUSTER_ATTEMPT_TIMEOUT_MS, retry: null }), {
+    ...DROPPED_CONNECTION_RETRY,
+    attempts: GET_CLUSTER_ATTEMPTS,
+  });
+  return withoutSecrets(cluster);
 }
 
 function abortedGap(signal: AbortSignal): GatherGap {

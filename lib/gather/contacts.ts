@@ -18,6 +18,7 @@ import type { Contact } from '../decide/types.js';
 import type { GatherDeps } from './deps.js';
 import type { GatheredSections } from './sections.js';
 import { untilAborted } from './abort.js';
+import { DROPPED_CONNECTION_RETRY, retry } from '../retry.js';
 import { GatherGap, type Gatherer } from './types.js';
 
 
@@ -57,9 +58,7 @@ export const CONTACTS_MAX_PAGES = 3;
 export const COMPUTE_CONTACTS_ATTEMPTS = 3;
 /** Per call. The shared deadline usually cuts a slow call off first; this bounds the call left running after that. */
 export const COMPUTE_CONTACTS_TIMEOUT_MS = 10_000;
-const RETRY_DELAYS_MS = [100, 400];
 const INVALID_ARGUMENT = 3;
-const UNAVAILABLE = 14;
 
 export function contactsParent(project: string): string {
   return `projects/${project}`;
@@ -82,20 +81,12 @@ interface Computed {
   truncated: boolean;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function computePage(client: ContactsClient, request: protos.google.cloud.essentialcontacts.v1.IComputeContactsRequest) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const [, , response] = await client.computeContacts(request, { autoPaginate: false, timeout: COMPUTE_CONTACTS_TIMEOUT_MS });
-      return response;
-    } catch (err) {
-      if ((err as { code?: unknown })?.code !== UNAVAILABLE || attempt >= COMPUTE_CONTACTS_ATTEMPTS) throw err;
-      await sleep(RETRY_DELAYS_MS[attempt - 1] ?? RETRY_DELAYS_MS.at(-1) ?? 0);
-    }
-  }
+  const [, , response] = await retry(() => client.computeContacts(request, { autoPaginate: false, timeout: COMPUTE_CONTACTS_TIMEOUT_MS }), {
+    ...DROPPED_CONNECTION_RETRY,
+    attempts: COMPUTE_CONTACTS_ATTEMPTS,
+  });
+  return response;
 }
 
 /**

@@ -14,8 +14,10 @@ export interface GatherSettings {
   logWindowBeforeMinutes: number;
   /** ...to eventTime plus this. */
   logWindowAfterMinutes: number;
-  /** At most this many entries are read per log query (one page). */
+  /** At most this many entries are read per log query, over all its pages. */
   logEntriesMax: number;
+  /** At most this many ListLogEntries pages per log query. */
+  logPagesMax: number;
   /** First and last this many entries are kept as excerpts. */
   logExcerptEntries: number;
   /** Each excerpt line is capped at this many characters. */

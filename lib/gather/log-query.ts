@@ -21,6 +21,7 @@ import type { GatherDeps, GatherSettings } from './deps.js';
 import type { GatheredSections, LogLine, LogSection } from './sections.js';
 import { GatherGap, type GatherContext } from './types.js';
 import { untilAborted } from './abort.js';
+import { DROPPED_CONNECTION_RETRY, isDroppedOrQuota, isQuotaExceeded, LOG_READ_RETRY, retry, Throttle, type RetryPolicy } from '../retry.js';
 
 export type LogEntry = protos.google.logging.v2.ILogEntry;
 export type LogGatherContext = GatherContext<GatherDeps, GatheredSections>;
@@ -123,60 +124,117 @@ export function logsExplorerLink(filter: string, window: LogWindow, project: str
 // ---------------------------------------------------------------------------
 // The call
 
-const RETRYABLE = new Set([13, 14]); // INTERNAL, UNAVAILABLE: a dropped connection, worth one more try
-const ATTEMPTS = 2;
+/**
+ * Every log read of the instance waits behind this gate: Cloud Logging's read
+ * quota is per project (60 entries.list requests a minute,
+ * https://cloud.google.com/logging/quotas#api-limits), so once one read is
+ * refused the others would be too, and they pause together (lib/retry.ts).
+ */
+export const LOG_READ_GATE = new Throttle(LOG_READ_RETRY);
+
+/**
+ * How a read meets a spent quota. "wait": retried under LOG_READ_GATE until
+ * the caller's deadline (the shared audit read, which attribution needs and
+ * which serves every finding on its cluster). "yield": no quota retry, and no
+ * call at all while the gate is paused (a pod's or node's own logs): in a
+ * burst these per-finding reads would otherwise take every slot of the quota
+ * from the one read per cluster that matters most. A yielded read is a gap
+ * naming the quota.
+ */
+export type LogReadPriority = 'wait' | 'yield';
+
+/** "yield" reads retry only a dropped connection. */
+const LOG_READ_DROPPED_RETRY: RetryPolicy = { ...DROPPED_CONNECTION_RETRY, retryable: (err) => isDroppedOrQuota(err) && !isQuotaExceeded(err) };
+
+function quotaYield(): GatherGap {
+  return new GatherGap(
+    'Cloud Logging read quota exhausted (60 entries.list requests a minute per project): this read yielded to the shared audit-log read, which attribution needs',
+  );
+}
 
 function abortError(): GatherGap {
   return new GatherGap('deadline reached while waiting for Cloud Logging');
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return untilAborted(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal, abortError);
+type ListLogEntriesRequest = protos.google.logging.v2.IListLogEntriesRequest;
+type ListLogEntriesResult = [LogEntry[] | null, ListLogEntriesRequest | null, protos.google.logging.v2.IListLogEntriesResponse | null];
+
+/** The API's own maximum page size (ListLogEntriesRequest.page_size in google/logging/v2/logging.proto). */
+export const MAX_PAGE_SIZE = 1000;
+
+export interface LogReadBudget {
+  /** ListLogEntries calls at most. */
+  pages: number;
+  /** Entries at most, over all pages. */
+  entries: number;
 }
 
-function grpcCode(err: unknown): number | null {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : null;
-}
-
-type ListLogEntriesResult = [LogEntry[] | null, protos.google.logging.v2.IListLogEntriesRequest | null, protos.google.logging.v2.IListLogEntriesResponse | null];
-
-export interface PageResult {
+export interface LogRead {
+  /** In the order read (the request's orderBy). */
   entries: LogEntry[];
-  /** A nextPageToken came back: more entries may exist than were read. */
-  truncated: boolean;
+  pagesRead: number;
+  /** Why the read stopped before the last page; null: every page was read, so an absence in it is evidence. */
+  incomplete: string | null;
 }
 
 /**
- * One page of ListLogEntries. gax's own retry (up to 10 minutes for this
- * method) is switched off: it would outlive the shared deadline. Instead one
- * retry on INTERNAL/UNAVAILABLE; RESOURCE_EXHAUSTED is not retried, since
- * hammering a per-project read quota only prolongs the outage.
+ * ListLogEntries page after page until no nextPageToken remains, the budget is
+ * spent or the signal aborts. A page may hold fewer entries than asked for,
+ * or none, and still carry a token: the proto says an empty page with a token
+ * means the search "did not have time to search all the possible log entries"
+ * and is to be continued with that token (ListLogEntriesResponse.next_page_token,
+ * google/logging/v2/logging.proto; https://cloud.google.com/logging/docs/reference/v2/rest/v2/entries/list).
+ * So only a missing token ends the read as complete. gax's own retry (up to
+ * 10 minutes for this method) is off: refused and dropped calls go through
+ * LOG_READ_RETRY under the caller's signal instead.
  */
-export async function listOnePage(ctx: LogGatherContext, request: protos.google.logging.v2.IListLogEntriesRequest): Promise<PageResult> {
-  const client: LoggingClient = await untilAborted(ctx.deps.logging(), ctx.signal, abortError);
-  for (let attempt = 1; ; attempt++) {
+export async function readLogPages(
+  client: LoggingClient,
+  request: ListLogEntriesRequest,
+  budget: LogReadBudget,
+  signal: AbortSignal,
+  priority: LogReadPriority = 'wait',
+): Promise<LogRead> {
+  const entries: LogEntry[] = [];
+  let pagesRead = 0;
+  let token = '';
+  for (;;) {
+    const left = budget.entries - entries.length;
+    if (pagesRead >= budget.pages) return { entries, pagesRead, incomplete: `stopped at the budget of ${budget.pages} pages with more to read` };
+    if (left <= 0) return { entries, pagesRead, incomplete: `stopped at the budget of ${budget.entries} entries with more to read` };
+    if (signal.aborted) return { entries, pagesRead, incomplete: `the deadline stopped the read after ${pagesRead} pages with more to read` };
+    const pageRequest: ListLogEntriesRequest = { ...request, pageSize: Math.min(MAX_PAGE_SIZE, left), ...(token ? { pageToken: token } : {}) };
+    if (priority === 'yield' && LOG_READ_GATE.paused) throw quotaYield();
+    let result: ListLogEntriesResult;
     try {
       // LoggingClient is `any` (@google-cloud/logging declares its v2 export untyped): pin the documented result shape.
-      const call: Promise<ListLogEntriesResult> = client.listLogEntries(request, { autoPaginate: false, retry: null });
-      const [entries, , response] = await untilAborted(call, ctx.signal, abortError);
-      return { entries: entries ?? [], truncated: Boolean(response?.nextPageToken) };
+      result = await untilAborted(
+        priority === 'wait'
+          ? retry(() => client.listLogEntries(pageRequest, { autoPaginate: false, retry: null }) as Promise<ListLogEntriesResult>, LOG_READ_RETRY, { signal, gate: LOG_READ_GATE })
+          : retry(() => client.listLogEntries(pageRequest, { autoPaginate: false, retry: null }) as Promise<ListLogEntriesResult>, LOG_READ_DROPPED_RETRY, { signal }),
+        signal,
+        abortError,
+      );
     } catch (err) {
-      const code = grpcCode(err);
-      if (code !== null && RETRYABLE.has(code) && attempt < ATTEMPTS && !ctx.signal.aborted) {
-        await sleep(150 + Math.random() * 250, ctx.signal);
-        continue;
-      }
+      // A refusal tells every reader of the instance, waiting or not, that the quota is spent.
+      if (isQuotaExceeded(err)) LOG_READ_GATE.pause(LOG_READ_RETRY.baseMs);
+      if (signal.aborted && pagesRead > 0) return { entries, pagesRead, incomplete: `the deadline stopped the read after ${pagesRead} pages with more to read` };
       throw explain(err, request);
     }
+    const [page, , response] = result;
+    pagesRead++;
+    entries.push(...(page ?? []));
+    token = response?.nextPageToken ?? '';
+    if (!token) return { entries, pagesRead, incomplete: null };
   }
 }
 
-function explain(err: unknown, request: protos.google.logging.v2.IListLogEntriesRequest): unknown {
-  const code = grpcCode(err);
+function explain(err: unknown, request: ListLogEntriesRequest): unknown {
+  if (err instanceof GatherGap) return err;
+  const code = (err as { code?: unknown } | null)?.code;
   if (code === 8) {
     return new GatherGap(
-      `Cloud Logging read quota exhausted (RESOURCE_EXHAUSTED; entries.list is limited per project, commonly 60 reads a minute): ${describeError(err)}`,
+      `Cloud Logging read quota exhausted (RESOURCE_EXHAUSTED; entries.list is limited to 60 requests a minute per project) and still refused after waiting: ${describeError(err)}`,
     );
   }
   if (code === 7 && err instanceof Error) {
@@ -511,6 +569,12 @@ export interface LogQuerySpec {
   resourceProject: string;
   /** Project for the console link. */
   linkProject: string;
+  /**
+   * One read serves every finding whose eventTime falls in the same bucket of
+   * this many minutes: the window is [bucket start − before, bucket end + after],
+   * which covers each one's own window (the audit read; see audit-logs.ts).
+   */
+  sharedBucketMinutes?: number;
 }
 
 export interface LogQueryResult {
@@ -529,7 +593,18 @@ export interface LogPlan {
 
 /** The query a log section names: its window and filter text. Pure; shared with `analyze --evidence`. */
 export function planLogQuery(eventTime: string | null, spec: LogQuerySpec, settings: GatherSettings, now: Date): LogPlan {
-  const { window, centredOnNow } = logWindow(eventTime, settings, now);
+  const own = logWindow(eventTime, settings, now);
+  const { centredOnNow } = own;
+  let window = own.window;
+  if (spec.sharedBucketMinutes) {
+    const centre = (eventTime === null ? null : toMillis(eventTime)) ?? now.getTime();
+    const bucketMs = spec.sharedBucketMinutes * 60_000;
+    const bucketStart = Math.floor(centre / bucketMs) * bucketMs;
+    window = {
+      start: new Date(bucketStart - settings.logWindowBeforeMinutes * 60_000).toISOString(),
+      end: new Date(bucketStart + bucketMs + settings.logWindowAfterMinutes * 60_000).toISOString(),
+    };
+  }
   const gap = centredOnNow ? `the finding has no usable eventTime: the log window is centred on the time of triage (${window.start} to ${window.end})` : null;
   return { filter: filterWithWindow(spec.restrictions, window), window, gap };
 }
@@ -540,16 +615,113 @@ export function logSection(plan: LogPlan, spec: LogQuerySpec, decoded: DecodedEn
   return { filter: plan.filter, window: plan.window, count: decoded.length, truncated, first, last, link: logsExplorerLink(plan.filter, plan.window, spec.linkProject) };
 }
 
+export function logReadBudget(settings: GatherSettings): LogReadBudget {
+  return { pages: settings.logPagesMax, entries: settings.logEntriesMax };
+}
+
+/**
+ * Newest first: the entries closest before the finding matter most (the
+ * exec that started socat), so a budget that runs out drops the oldest.
+ */
+export const READ_ORDER = 'timestamp desc';
+
+/** The section for entries already decoded, in chronological order, and how the read went. */
+export function readSection(
+  decoded: readonly DecodedEntry[],
+  read: { pagesRead: number; incomplete: string | null },
+  query: { filter: string; window: LogWindow; linkProject: string },
+  settings: GatherSettings,
+): LogSection {
+  const { first, last } = excerpts(decoded, settings);
+  return {
+    filter: query.filter,
+    window: query.window,
+    count: decoded.length,
+    truncated: read.incomplete !== null,
+    first,
+    last,
+    link: logsExplorerLink(query.filter, query.window, query.linkProject),
+  };
+}
+
+/** Reads a window newest first within the budget; decoded entries come back oldest first, for people. */
+export async function readDecoded(
+  deps: GatherDeps,
+  signal: AbortSignal,
+  resourceProject: string,
+  filter: string,
+  priority: LogReadPriority = 'wait',
+): Promise<{ decoded: DecodedEntry[]; entries: LogEntry[]; pagesRead: number; incomplete: string | null }> {
+  const client: LoggingClient = await untilAborted(deps.logging(), signal, abortError);
+  const read = await readLogPages(client, { resourceNames: [`projects/${resourceProject}`], filter, orderBy: READ_ORDER }, logReadBudget(deps.settings), signal, priority);
+  const decoded = await Promise.all(read.entries.map(decodeEntry));
+  return { decoded: decoded.reverse(), entries: [...read.entries].reverse(), pagesRead: read.pagesRead, incomplete: read.incomplete };
+}
+
 export async function queryLogs(ctx: LogGatherContext, spec: LogQuerySpec): Promise<LogQueryResult> {
   const settings = ctx.deps.settings;
   const plan = planLogQuery(ctx.finding.eventTime, spec, settings, ctx.deps.now());
   if (plan.gap !== null) ctx.addGap(plan.gap);
-  const page = await listOnePage(ctx, {
-    resourceNames: [`projects/${spec.resourceProject}`],
-    filter: plan.filter,
-    orderBy: 'timestamp asc',
-    pageSize: settings.logEntriesMax,
-  });
-  const decoded = await Promise.all(page.entries.map(decodeEntry));
-  return { section: logSection(plan, spec, decoded, page.truncated, settings), decoded, entries: page.entries };
+  const read = await readDecoded(ctx.deps, ctx.signal, spec.resourceProject, plan.filter, 'yield');
+  return { section: readSection(read.decoded, read, { filter: plan.filter, window: plan.window, linkProject: spec.linkProject }, settings), decoded: read.decoded, entries: read.entries };
+}
+
+// ---------------------------------------------------------------------------
+// One read for many findings
+
+type DecodedRead = Awaited<ReturnType<typeof readDecoded>>;
+
+/**
+ * A shared read is not tied to any one triage's deadline: it serves every
+ * finding on its cluster and bucket, so it carries on after the triage that
+ * started it has given up (that triage reports a gap), and a late success
+ * serves the findings after it, as GetCluster's shared call does
+ * (lib/gather/cluster.ts). It is bounded by this instead.
+ */
+export const SHARED_READ_MAX_MS = 60_000;
+
+class SharedRead {
+  private readonly controller = new AbortController();
+  readonly result: Promise<DecodedRead>;
+
+  constructor(run: (signal: AbortSignal) => Promise<DecodedRead>) {
+    const timer = setTimeout(() => this.controller.abort(), SHARED_READ_MAX_MS);
+    timer.unref?.();
+    this.result = run(this.controller.signal);
+    this.result.then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
+  }
+
+  /** Its time ran out before the read ended: what it holds is cut short. */
+  get abandoned(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  join(signal: AbortSignal): Promise<DecodedRead> {
+    return untilAborted(this.result, signal, abortError);
+  }
+}
+
+/**
+ * The read for `key` (one query), shared through the instance cache by every
+ * triage that asks for the same query while it is cached. A read that failed
+ * or that every waiter abandoned is not kept: the next triage reads again.
+ */
+export async function sharedRead(deps: GatherDeps, signal: AbortSignal, key: string, resourceProject: string, filter: string): Promise<DecodedRead> {
+  const load = () => Promise.resolve(new SharedRead((s) => readDecoded(deps, s, resourceProject, filter)));
+  let shared = await deps.cache.memo('logRead', key, load);
+  if (shared.abandoned) {
+    deps.cache.forget('logRead', key);
+    shared = await deps.cache.memo('logRead', key, load);
+  }
+  const mine = shared;
+  mine.result.then(
+    () => {
+      if (mine.abandoned) deps.cache.forget('logRead', key);
+    },
+    () => deps.cache.forget('logRead', key),
+  );
+  return mine.join(signal);
 }

@@ -129,9 +129,13 @@ export interface LogLine {
 export interface LogSection {
   filter: string;
   window: { start: string; end: string };
-  /** Entries read (at most the page cap). */
+  /** Entries read (at most LOG_ENTRIES_MAX). */
   count: number;
-  /** More entries exist than were read. */
+  /**
+   * The read did not cover the whole window: a page token remained unread, or
+   * the page/entry budget or the deadline stopped it. Only when false is an
+   * absence in these entries evidence.
+   */
   truncated: boolean;
   first: LogLine[];
   last: LogLine[];

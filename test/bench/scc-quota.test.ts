@@ -5,7 +5,8 @@
  * window where the refusal itself is under test, so those cases do not
  * depend on timing.
  */
-import { createSccClient, isQuotaExceeded, SCC_QUOTA_BACKOFF, type SccClient } from '../../lib/clients.js';
+import { createSccClient, type SccClient } from '../../lib/clients.js';
+import { isQuotaExceeded, SCC_QUOTA_RETRY } from '../../lib/retry.js';
 import { createInstance } from '../../lib/wiring.js';
 import { Status } from '../emulators/grpc-harness.js';
 import { QUOTA_KIND, IMPLEMENTED_RPCS, startSccEmulator, type SccEmulator } from '../emulators/scc-emulator.js';
@@ -107,7 +108,7 @@ describe('SCC emulator quotas', () => {
   });
 
   it('with quotaBackoff, the client waits a refusal for quota out instead of failing', async () => {
-    const patient = await createSccClient({ sccEmulatorHost: emulator.endpoint }, { quotaBackoff: SCC_QUOTA_BACKOFF });
+    const patient = await createSccClient({ sccEmulatorHost: emulator.endpoint }, { quotaBackoff: SCC_QUOTA_RETRY });
     // Real time here: one write per 300 ms, and the client's backoff (up to a second at first) finds the room.
     emulator.setQuota({ writesPerWindow: 1, windowMs: 300 });
     try {
@@ -141,7 +142,7 @@ describe('SCC emulator quotas', () => {
   });
 
   it('hands any other RESOURCE_EXHAUSTED straight back, and without quotaBackoff a quota refusal too', async () => {
-    const patient = await createSccClient({ sccEmulatorHost: emulator.endpoint }, { quotaBackoff: SCC_QUOTA_BACKOFF });
+    const patient = await createSccClient({ sccEmulatorHost: emulator.endpoint }, { quotaBackoff: SCC_QUOTA_RETRY });
     emulator.injectFault('UpdateFinding', { code: Status.RESOURCE_EXHAUSTED, message: 'injected', times: 1 });
     try {
       await expect(patient.updateFinding({ finding: finding('d1') })).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });

@@ -71,7 +71,11 @@ describe('triage --dry-run --save-evidence, then analyze --evidence', () => {
     for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
     // Shaped as the exports: gcloud's LogEntry JSON and ListFindingsResult, kubectl's objects and List.
     const audit = JSON.parse(readFileSync(join(dir, 'audit-logs.json'), 'utf8'));
-    expect(audit[0]).toMatchObject({ timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), severity: 'NOTICE', protoPayload: { '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', methodName: expect.any(String) } });
+    // With LOG_ENTRIES_MAX 1 the shared audit read (newest first, whole cluster) may hold no entry about this pod.
+    if (extra.LOG_ENTRIES_MAX === undefined) expect(audit.length).toBeGreaterThan(0);
+    for (const entry of audit) {
+      expect(entry).toMatchObject({ timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), severity: 'NOTICE', protoPayload: { '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', methodName: expect.any(String) } });
+    }
     const related = JSON.parse(readFileSync(join(dir, 'related-findings.json'), 'utf8'));
     expect(related[0]).toMatchObject({ finding: { name: expect.any(String), eventTime: expect.stringMatching(/Z$/) } });
     expect(JSON.parse(readFileSync(join(dir, 'pod.json'), 'utf8'))).toMatchObject({ apiVersion: 'v1', kind: 'Pod' });
@@ -155,7 +159,7 @@ describe('analyze --evidence on exports', () => {
     expect(exit(r)).toMatchObject({ code: 0 });
     const report = JSON.parse(r.stdout);
     const audit = report.logs.audit;
-    expect(audit).toMatchObject({ count: entries.length, truncated: false, source: expect.stringMatching(/^audit-logs\.json, taken as the complete read of the window 2026-11-27T09:27:30\.000Z to 2026-11-27T10:07:30\.000Z/) });
+    expect(audit).toMatchObject({ count: entries.length, truncated: false, source: expect.stringMatching(/^audit-logs\.json, taken as the complete read of the window 2026-11-27T09:25:00\.000Z to 2026-11-27T10:10:00\.000Z/) });
     // The file was newest first; the excerpts read oldest first, as the gatherer queries.
     const shown = [...audit.first, ...audit.last];
     expect(shown.map((l: { timestamp: string }) => l.timestamp)).toEqual([...shown.map((l: { timestamp: string }) => l.timestamp)].sort());
@@ -237,7 +241,7 @@ describe('analyze --evidence on exports', () => {
     expect(Object.keys(gaps).sort()).toEqual([...GATHERER_SECTIONS].sort());
     expect(gaps.cluster).toBe('not gathered: cluster.json is not in the evidence directory (gcloud container clusters describe --format=json)');
     expect(gaps.pod).toBe('not gathered: pod.json is not in the evidence directory (kubectl get pod POD -n NAMESPACE -o json)');
-    expect(gaps.auditLogs).toMatch(/^not gathered: audit-logs\.json is not in the evidence directory \(gcloud logging read --format=json with the filter logName="projects\/shop-prod\/logs\/cloudaudit\.googleapis\.com%2Factivity" .* timestamp>="2026-11-27T09:27:30\.000Z" timestamp<="2026-11-27T10:07:30\.000Z"\)$/);
+    expect(gaps.auditLogs).toMatch(/^not gathered: audit-logs\.json is not in the evidence directory \(gcloud logging read --format=json with the filter logName="projects\/shop-prod\/logs\/cloudaudit\.googleapis\.com%2Factivity" .* timestamp>="2026-11-27T09:25:00\.000Z" timestamp<="2026-11-27T10:10:00\.000Z"\)$/);
     expect(gaps.nodeLogs).toBe('needs node, which is unavailable');
     expect(report.attribution.kind).toBe('unknown');
     expect(report.verdict.unavailable.join('\n')).toMatch(/attribution: audit logs/);

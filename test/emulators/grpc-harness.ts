@@ -34,6 +34,44 @@ export function invalidArgument(details: string): RpcError {
   return new RpcError(grpc.status.INVALID_ARGUMENT, details);
 }
 
+/** The project whose quota a call draws from: the caller's quota project (x-goog-user-project), else one shared default. */
+export function quotaProject(metadata: Record<string, string | string[]>): string {
+  const header = metadata['x-goog-user-project'];
+  const project = Array.isArray(header) ? header[0] : header;
+  return project && project !== '' ? project : 'default';
+}
+
+/**
+ * A per-project rate quota as Google APIs enforce it: at most `limit` calls
+ * in any `windowMs` (a sliding window; a call counts for windowMs after it was
+ * accepted). A refused call does not count. Returns the check; it throws
+ * RESOURCE_EXHAUSTED with the quota system's message, which clients recognise.
+ */
+export function rateQuota(options: { limit: number; windowMs: number; metric: string; service: string; clock?: () => number }): (project: string) => void {
+  const { limit, windowMs, metric, service } = options;
+  if (!(windowMs > 0)) throw new RangeError(`quota windowMs must be positive, got ${windowMs}`);
+  if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`quota limits must be whole numbers, got ${limit}`);
+  const clock = options.clock ?? (() => performance.now());
+  const counters = new Map<string, { times: number[]; head: number }>();
+  return (project) => {
+    let counter = counters.get(project);
+    if (!counter) counters.set(project, (counter = { times: [], head: 0 }));
+    const now = clock();
+    while (counter.head < counter.times.length && (counter.times[counter.head] as number) <= now - windowMs) counter.head++;
+    if (counter.head > 1024 && counter.head * 2 > counter.times.length) {
+      counter.times = counter.times.slice(counter.head);
+      counter.head = 0;
+    }
+    if (counter.times.length - counter.head >= limit) {
+      throw new RpcError(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `Quota exceeded for quota metric '${metric}' and limit '${metric} per ${windowMs === 60_000 ? 'minute' : `${windowMs} ms`} per project' of service '${service}' for consumer '${project}'.`,
+      );
+    }
+    counter.times.push(now);
+  };
+}
+
 export function notFound(details: string): RpcError {
   return new RpcError(grpc.status.NOT_FOUND, details);
 }

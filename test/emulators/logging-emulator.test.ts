@@ -107,10 +107,11 @@ describe('listing and paging', () => {
 
   test('pages follow nextPageToken; a token only fits its own query', async () => {
     emulator.seed([1, 2, 3, 4, 5].map((n) => container(n)));
-    const p1 = await list('', { pageSize: 2 });
+    // Pages are partial, as the real service may send them: at most half of pageSize.
+    const p1 = await list('', { pageSize: 4 });
     expect(texts(p1.entries)).toEqual(['line 1', 'line 2']);
-    const p2 = await list('', { pageSize: 2, pageToken: p1.next });
-    const p3 = await list('', { pageSize: 2, pageToken: p2.next });
+    const p2 = await list('', { pageSize: 4, pageToken: p1.next });
+    const p3 = await list('', { pageSize: 4, pageToken: p2.next });
     expect(texts(p2.entries)).toEqual(['line 3', 'line 4']);
     expect(texts(p3.entries)).toEqual(['line 5']);
     expect(p3.next).toBe('');
@@ -118,11 +119,54 @@ describe('listing and paging', () => {
     await expectInvalid({ resourceNames: ['projects/shop-prod-4711'], pageToken: 'garbage' }, /not a token this service issued/);
   });
 
-  test('pageSize 0 means 50', async () => {
+  test('pageSize 0 means 50 (a partial page holds at most half of it)', async () => {
     emulator.seed(Array.from({ length: 60 }, (_, i) => container(0, { insertId: `i${String(i).padStart(2, '0')}`, timestamp: new Date(Date.UTC(2026, 10, 27, 2, 0, i)) })));
     const page = await list('');
-    expect(page.entries).toHaveLength(50);
+    expect(page.entries).toHaveLength(25);
     expect(page.next).not.toBe('');
+  });
+
+  test('a query that matches nothing first answers an empty page with a token, then an empty page without', async () => {
+    emulator.seed([container(1)]);
+    const first = await list('textPayload:"nothing like this"');
+    expect(first.entries).toEqual([]);
+    expect(first.next).not.toBe('');
+    const second = await list('textPayload:"nothing like this"', { pageToken: first.next });
+    expect(second.entries).toEqual([]);
+    expect(second.next).toBe('');
+  });
+
+  test('timestamp desc reads newest first; fullPages gives whole pages', async () => {
+    emulator.seed([1, 2, 3].map((n) => container(n)));
+    expect(texts((await list('', { orderBy: 'timestamp desc' })).entries)).toEqual(['line 3', 'line 2', 'line 1']);
+    const full = await startLoggingEmulator({ fullPages: true });
+    const fullClient = await createLoggingClient({ loggingEmulatorHost: full.endpoint });
+    try {
+      full.seed([1, 2, 3].map((n) => container(n)));
+      const [entries, , response] = await fullClient.listLogEntries({ resourceNames: ['projects/shop-prod-4711'], pageSize: 2 }, { autoPaginate: false, retry: null });
+      expect(texts(entries)).toEqual(['line 1', 'line 2']);
+      expect(response?.nextPageToken).toBeTruthy();
+    } finally {
+      await fullClient.close();
+      await full.stop();
+    }
+  });
+
+  test('the read quota refuses a call over it with RESOURCE_EXHAUSTED and the quota message, and refills', async () => {
+    let clock = 0;
+    emulator.setQuota({ readsPerWindow: 2, windowMs: 60_000, clock: () => clock });
+    try {
+      await list('');
+      await list('');
+      const err = await rejection(list(''));
+      expect(err.code).toBe(Status.RESOURCE_EXHAUSTED);
+      expect(err.details).toMatch(/^Quota exceeded for quota metric 'Read requests' .* of service 'logging.googleapis.com'/);
+      expect(emulator.refusedByQuota).toBe(1);
+      clock = 60_001;
+      await expect(list('')).resolves.toBeDefined();
+    } finally {
+      emulator.setQuota(null);
+    }
   });
 
   test('only the named projects are read; a project number reads its project', async () => {
@@ -186,6 +230,10 @@ describe('the filter subset', () => {
 
   test('audit payload fields and logName', async () => {
     expect(await ids('protoPayload.methodName="io.k8s.core.v1.pods.exec.create"')).toEqual(['a1']);
+    // =~ is an RE2 search, case sensitive unless (?i).
+    expect(await ids('protoPayload.methodName=~"^io[.]k8s[.]core[.]v1[.]pods[.]exec[.](create|get)$"')).toEqual(['a1']);
+    expect(await ids('protoPayload.methodName=~"PODS[.]EXEC"')).toEqual([]);
+    expect(await ids('protoPayload.methodName=~"(?i)PODS[.]EXEC"')).toEqual(['a1']);
     expect(await ids('protoPayload.authenticationInfo.principalEmail:"alice"')).toEqual(['a1']);
     expect(await ids('logName="projects/shop-prod-4711/logs/cloudaudit.googleapis.com%2Factivity"')).toEqual(['a1']);
   });
@@ -202,7 +250,9 @@ describe('the filter subset', () => {
     ['-severity=ERROR', /negation "-"/],
     ['resource.type=("k8s_container")', /parentheses/],
     ['(severity=ERROR)', /parentheses/],
-    ['textPayload=~"ref.*"', /regular expression operator =~/],
+    ['textPayload=~"(re)f\\\\1"', /RE2 has no backreferences/],
+    ['textPayload=~"(?=ref)"', /RE2 has no backreferences or lookaround/],
+    ['textPayload=~"(?s)ref"', /flag group/],
     ['textPayload!~"ref"', /regular expression operator !~/],
     ['severity!=ERROR', /operator !=/],
     ['log_id("stdout")', /function call log_id\(\)/],

@@ -9,11 +9,27 @@
  * page tokens tied to their query) and evaluates the part of the Logging
  * query language this project sends: restrictions joined by AND or by
  * juxtaposition (which Cloud Logging reads as AND), `field = value`,
- * `field : value`, ordering comparisons on timestamp and severity, and global
- * search terms. Everything else — OR, NOT, "-" negation, parentheses, "!=",
- * regular expressions, functions — is rejected with INVALID_ARGUMENT naming
- * the construct, so code can never pass here with a filter the emulator
- * merely guessed at.
+ * `field : value`, `field =~ "RE2 expression"`, ordering comparisons on
+ * timestamp and severity, and global search terms. Everything else — OR,
+ * NOT, "-" negation, parentheses, "!=", "!~", functions — is rejected with
+ * INVALID_ARGUMENT naming the construct, so code can never pass here with a
+ * filter the emulator merely guessed at.
+ *
+ * Pages come back the way the real service may send them: partial, and, for
+ * a query that has matched nothing yet, empty but with a next_page_token.
+ * The proto allows both: "The presence of next_page_token in the response
+ * indicates that more results might be available", and an empty page with a
+ * token means the search "did not have time to search all the possible log
+ * entries" (ListLogEntriesRequest.page_size and
+ * ListLogEntriesResponse.next_page_token in google/logging/v2/logging.proto).
+ * So a reader that stops at a short or empty page, or ignores the token,
+ * fails here as it would against Cloud Logging. `fullPages: true` turns it off.
+ *
+ * Cloud Logging's read quota: 60 entries.list requests per minute per project
+ * (https://cloud.google.com/logging/quotas#api-limits). `quota` enforces it
+ * (off by default; a benchmark may shrink limit and window together) and
+ * refuses a call over it with RESOURCE_EXHAUSTED and the quota system's
+ * message, before it reads anything.
  *
  * Audit entries carry protoPayload as a google.protobuf.Any holding a
  * google.cloud.audit.AuditLog. Neither client package ships audit_log.proto,
@@ -26,7 +42,18 @@
  */
 import { createHash } from 'node:crypto';
 import { protobuf } from 'google-gax';
-import { GrpcEmulator, clientProtoIncludeDirs, invalidArgument, loadProtos, type FaultSpec, type LoadedProtos, type RequestLogEntry } from './grpc-harness.js';
+import {
+  GrpcEmulator,
+  clientProtoIncludeDirs,
+  invalidArgument,
+  loadProtos,
+  quotaProject,
+  rateQuota,
+  type CallContext,
+  type FaultSpec,
+  type LoadedProtos,
+  type RequestLogEntry,
+} from './grpc-harness.js';
 import { parseRfc3339, type Instant } from '../../lib/timestamp.js';
 
 export type { FaultSpec, RequestLogEntry } from './grpc-harness.js';
@@ -114,7 +141,22 @@ export interface LoggingEmulatorOptions {
    * project with no entries.
    */
   projectNumbers?: Record<string, string>;
+  /** Every page as full as page_size allows, never an empty page with a token. Default false. */
+  fullPages?: boolean;
+  /** Cloud Logging's per-project read quota; none by default. */
+  quota?: LoggingQuota;
 }
+
+/** entries.list requests per window per project (caller's quota project). */
+export interface LoggingQuota {
+  readsPerWindow: number;
+  /** Default 60 000 (per minute). */
+  windowMs?: number;
+  clock?: () => number;
+}
+
+/** Cloud Logging's documented figure (https://cloud.google.com/logging/quotas#api-limits). */
+export const READS_PER_MINUTE = 60;
 
 export interface LoggingEmulator {
   /** 127.0.0.1:PORT, for createLoggingClient({loggingEmulatorHost}). */
@@ -132,7 +174,11 @@ export interface LoggingEmulator {
   /** Fail the next N calls of an RPC with the given gRPC status. */
   injectFault(method: string, fault: FaultSpec): void;
   clearFaults(): void;
-  /** Drops entries, the request log, faults and latencies. */
+  /** Starts enforcing the read quota with fresh counters (null: none). */
+  setQuota(quota: LoggingQuota | null): void;
+  /** Calls refused by the quota so far. */
+  readonly refusedByQuota: number;
+  /** Drops entries, the request log, faults, latencies and the quota. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -265,7 +311,7 @@ const LOG_NAME = /^((?:projects|organizations|folders|billingAccounts)\/[^/]+)\/
 // ---------------------------------------------------------------------------
 // The filter subset
 
-type Op = '=' | ':' | '<' | '<=' | '>' | '>=';
+type Op = '=' | ':' | '=~' | '<' | '<=' | '>' | '>=';
 
 type Token =
   | { kind: 'string'; text: string; pos: number }
@@ -327,7 +373,12 @@ function tokenize(filter: string): Token[] {
       continue;
     }
     const two = filter.slice(i, i + 2);
-    if (two === '=~' || two === '!~') throw unsupported(filter, pos, `regular expression operator ${two}`);
+    if (two === '!~') throw unsupported(filter, pos, `regular expression operator ${two}`);
+    if (two === '=~') {
+      tokens.push({ kind: 'op', op: two, pos });
+      i += 2;
+      continue;
+    }
     if (two === '!=') throw unsupported(filter, pos, 'operator !=');
     if (two === '>=' || two === '<=') {
       tokens.push({ kind: 'op', op: two, pos });
@@ -454,6 +505,10 @@ function compileComparison(filter: string, path: string[], pathText: string, op:
       return op === '=' ? c === 0 : op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
     };
   }
+  if (op === '=~') {
+    const re = compileRe2(filter, pos, value);
+    return (entry) => leaves(valueAt(entry, path)).some((s) => re.test(s));
+  }
   if (op !== '=' && op !== ':') throw unsupported(filter, pos, `ordering comparison ${op} on ${pathText} (only timestamp and severity)`);
   const want = fold(value);
   if (op === '=') {
@@ -463,6 +518,27 @@ function compileComparison(filter: string, path: string[], pathText: string, op:
     };
   }
   return (entry) => leaves(valueAt(entry, path)).some((s) => fold(s).includes(want));
+}
+
+/**
+ * `=~` takes an RE2 expression, matched anywhere in the value and case
+ * sensitively unless it says (?i)
+ * (https://cloud.google.com/logging/docs/view/logging-query-language#regular-expressions).
+ * JavaScript's engine agrees with RE2 on the plain subset; what RE2 refuses
+ * (backreferences, lookaround) is refused here too, and of RE2's flag groups
+ * only a leading (?i) is taken, so nothing passes here that RE2 would read
+ * differently.
+ */
+function compileRe2(filter: string, pos: number, pattern: string): RegExp {
+  const insensitive = pattern.startsWith('(?i)');
+  const body = insensitive ? pattern.slice(4) : pattern;
+  if (/\\[1-9]|\(\?(?:[=!]|<[=!])/.test(body)) throw syntaxError(filter, pos, `RE2 has no backreferences or lookaround: ${JSON.stringify(pattern)}`);
+  if (/\(\?(?![:P<])/.test(body)) throw unsupported(filter, pos, `regular expression flag group in ${JSON.stringify(pattern)} (only a leading (?i))`);
+  try {
+    return new RegExp(body.replace(/\(\?P</g, '(?<'), insensitive ? 'i' : '');
+  } catch (err) {
+    throw syntaxError(filter, pos, `invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+  }
 }
 
 /** Compiles the supported subset; throws INVALID_ARGUMENT (RpcError) for anything else. */
@@ -601,6 +677,18 @@ export async function startLoggingEmulator(options: LoggingEmulatorOptions = {})
   const protos = loggingProtos();
   const stored: StoredLogEntry[] = [];
   const projectNumbers = { ...(options.projectNumbers ?? {}) };
+  const quotaCheck = (quota: LoggingQuota | null) =>
+    quota
+      ? rateQuota({
+          limit: quota.readsPerWindow,
+          windowMs: quota.windowMs ?? 60_000,
+          metric: 'Read requests',
+          service: 'logging.googleapis.com',
+          ...(quota.clock ? { clock: quota.clock } : {}),
+        })
+      : null;
+  let checkQuota = quotaCheck(options.quota ?? null);
+  let refusedByQuota = 0;
 
   const sorted = (desc: boolean): StoredLogEntry[] =>
     [...stored].sort((a, b) => {
@@ -650,15 +738,32 @@ export async function startLoggingEmulator(options: LoggingEmulatorOptions = {})
       const parent = LOG_NAME.exec(e.logName)?.[1];
       return parent !== undefined && parents.has(parent) && predicate(e);
     });
-    const page = matching.slice(offset, offset + size);
-    const next = offset + size < matching.length ? encodeToken({ o: offset + size, q: digest }) : '';
+    // Partial pages: at most half of page_size; a query that has matched
+    // nothing yet first answers with an empty page and a token (see the header).
+    const take = options.fullPages ? size : Math.ceil(size / 2);
+    const stillSearching = !options.fullPages && pageToken === '' && matching.length === 0;
+    const page = stillSearching ? [] : matching.slice(offset, offset + take);
+    const next =
+      stillSearching ? encodeToken({ o: 0, q: digest }) : offset + take < matching.length ? encodeToken({ o: offset + take, q: digest }) : '';
     const response: Obj = { entries: page.map(wireEntry) };
     if (next) response.nextPageToken = next;
     return response;
   }
 
   const server = await GrpcEmulator.start({
-    services: [{ definition: protos.service(SERVICE), handlers: { ListLogEntries: (request: Obj) => listLogEntries(request) } }],
+    services: [{ definition: protos.service(SERVICE), handlers: {
+          ListLogEntries: (request: Obj, ctx: CallContext) => {
+            try {
+              checkQuota?.(quotaProject(ctx.metadata));
+            } catch (err) {
+              refusedByQuota++;
+              throw err;
+            }
+            return listLogEntries(request);
+          },
+        },
+      },
+    ],
     ...(options.host !== undefined ? { host: options.host } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
@@ -681,7 +786,15 @@ export async function startLoggingEmulator(options: LoggingEmulatorOptions = {})
     setLatency: (method, ms) => server.setLatency(method, ms),
     injectFault: (method, fault) => server.injectFault(method, fault),
     clearFaults: () => server.clearFaults(),
+    setQuota(quota) {
+      checkQuota = quotaCheck(quota);
+    },
+    get refusedByQuota() {
+      return refusedByQuota;
+    },
     reset() {
+      checkQuota = null;
+      refusedByQuota = 0;
       stored.length = 0;
       server.clearRequestLog();
       server.clearFaults();

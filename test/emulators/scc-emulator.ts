@@ -24,6 +24,8 @@ import {
   loadProtos,
   notFound,
   protoCamelCase,
+  quotaProject,
+  rateQuota,
   type CallContext,
   type FaultSpec,
   type FieldInfo,
@@ -284,51 +286,14 @@ export const QUOTA_KIND: Readonly<Record<(typeof IMPLEMENTED_RPCS)[number], 'rea
   ListSources: 'read',
 };
 
-/** The project whose quota a call draws from: the caller's quota project, else one shared default. */
-function quotaProject(metadata: CallContext['metadata']): string {
-  const header = metadata['x-goog-user-project'];
-  const project = Array.isArray(header) ? header[0] : header;
-  return project && project !== '' ? project : 'default';
-}
-
-interface QuotaCounter {
-  /** Acceptance times, oldest first, from `head` on. */
-  times: number[];
-  head: number;
-}
-
-/** Sliding-window counters per project and kind; a fresh one per quota setting. */
+/** Sliding-window counters per project and kind (rateQuota); a fresh one per quota setting. */
 function quotaGate(quota: SccQuota): (rpc: (typeof IMPLEMENTED_RPCS)[number], metadata: CallContext['metadata']) => void {
   const windowMs = quota.windowMs ?? 60_000;
-  if (!(windowMs > 0)) throw new RangeError(`quota windowMs must be positive, got ${windowMs}`);
-  for (const limit of [quota.readsPerWindow, quota.writesPerWindow]) {
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`quota limits must be whole numbers, got ${limit}`);
-  }
-  const clock = quota.clock ?? (() => performance.now());
-  const counters = new Map<string, QuotaCounter>();
-  return (rpc, metadata) => {
-    const kind = QUOTA_KIND[rpc];
-    const limit = kind === 'read' ? quota.readsPerWindow : quota.writesPerWindow;
-    if (limit === undefined) return;
-    const project = quotaProject(metadata);
-    const key = `${project}\u0000${kind}`;
-    let counter = counters.get(key);
-    if (!counter) counters.set(key, (counter = { times: [], head: 0 }));
-    const now = clock();
-    while (counter.head < counter.times.length && (counter.times[counter.head] as number) <= now - windowMs) counter.head++;
-    if (counter.head > 1024 && counter.head * 2 > counter.times.length) {
-      counter.times = counter.times.slice(counter.head);
-      counter.head = 0;
-    }
-    if (counter.times.length - counter.head >= limit) {
-      const metric = kind === 'read' ? 'Read requests' : 'Write requests';
-      throw new RpcError(
-        Status.RESOURCE_EXHAUSTED,
-        `Quota exceeded for quota metric '${metric}' and limit '${metric} per ${windowMs === 60_000 ? 'minute' : `${windowMs} ms`} per project' of service 'securitycenter.googleapis.com' for consumer '${project}'.`,
-      );
-    }
-    counter.times.push(now);
-  };
+  const gate = (limit: number | undefined, metric: string) =>
+    limit === undefined ? null : rateQuota({ limit, windowMs, metric, service: 'securitycenter.googleapis.com', ...(quota.clock ? { clock: quota.clock } : {}) });
+  const reads = gate(quota.readsPerWindow, 'Read requests');
+  const writes = gate(quota.writesPerWindow, 'Write requests');
+  return (rpc, metadata) => (QUOTA_KIND[rpc] === 'read' ? reads : writes)?.(quotaProject(metadata));
 }
 
 export interface AddSourceInput {

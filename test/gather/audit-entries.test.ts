@@ -34,6 +34,7 @@ const SETTINGS: GatherSettings = {
   logWindowBeforeMinutes: 30,
   logWindowAfterMinutes: 15,
   logEntriesMax: 200,
+  logPagesMax: 5,
   logExcerptEntries: 2,
   logLineMaxChars: 160,
 };

@@ -620,6 +620,7 @@ describe('the instance cache', () => {
         memoized.push({ kind, key, value });
         return value;
       },
+      forget: () => undefined,
     };
     await gather(makeFinding(), makeDeps({ cache: spy }));
     expect(memoized.map(({ kind, key }) => [kind, key])).toEqual([['cluster', `projects/${PROJECT}/locations/us-central1/clusters/prod-1`]]);

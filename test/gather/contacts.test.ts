@@ -55,7 +55,7 @@ beforeEach(() => {
 
 function deps(options: { cache?: InstanceCache } = {}): GatherDeps {
   return testGatherDeps({
-    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logExcerptEntries: 5, logLineMaxChars: 500 },
+    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logPagesMax: 5, logExcerptEntries: 5, logLineMaxChars: 500 },
     now: () => new Date('2026-11-27T02:45:00Z'),
     ownSourceName: null,
     contacts: async () => client,

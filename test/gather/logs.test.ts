@@ -8,7 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { createLoggingClient, type LoggingClient } from '../../lib/clients.js';
 import { parseNotification } from '../../lib/finding/parse.js';
 import type { SocatFinding } from '../../lib/finding/types.js';
-import { noCache } from '../../lib/gather/cache.js';
+import { createInstanceCache, noCache, type InstanceCache } from '../../lib/gather/cache.js';
+import { LOG_READ_GATE } from '../../lib/gather/log-query.js';
+import { AUDIT_METHOD_FILTER } from '../../lib/gather/audit-logs.js';
 import type { GatherDeps, GatherSettings } from '../../lib/gather/deps.js';
 import { auditLogs, logGatherers, nodeLogs, podLogs } from '../../lib/gather/logs.js';
 import { runGatherers } from '../../lib/gather/runner.js';
@@ -23,7 +25,7 @@ const SETTINGS: GatherSettings = {
   relatedWindowMinutes: 60,
   logWindowBeforeMinutes: 30,
   logWindowAfterMinutes: 15,
-  logEntriesMax: 50,
+  logEntriesMax: 50, logPagesMax: 5,
   logExcerptEntries: 2,
   logLineMaxChars: 160,
 };
@@ -54,13 +56,13 @@ afterAll(async () => {
 
 beforeEach(() => emulator.reset());
 
-function deps(settings: Partial<GatherSettings> = {}): GatherDeps {
+function deps(settings: Partial<GatherSettings> = {}, cache: InstanceCache = noCache): GatherDeps {
   return testGatherDeps({
     settings: { ...SETTINGS, ...settings },
     now: () => NOW,
     ownSourceName: null,
     logging: async () => client,
-    cache: noCache,
+    cache,
   });
 }
 
@@ -195,10 +197,10 @@ describe('podLogs', () => {
     ]);
   });
 
-  test('sends the playbook filter with an explicit window, and reads one page', async () => {
+  test('sends the playbook filter with an explicit window, newest first, and reads until no token is left', async () => {
     const { ctx, gaps } = context(finding);
     const section = await podLogs.gather(ctx);
-    expect(lastRequest()).toEqual({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp asc', pageSize: 50 });
+    expect(lastRequest()).toEqual({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp desc', pageSize: 50 });
     expect(emulator.requests('ListLogEntries')).toHaveLength(1);
     expect(gaps).toEqual([]);
     expect(section).toEqual({
@@ -224,12 +226,30 @@ describe('podLogs', () => {
     expect(section.last).toEqual([]);
   });
 
-  test('stops at the page cap and says it is truncated', async () => {
-    const section = await podLogs.gather(context(finding, { settings: { logEntriesMax: 4 } }).ctx);
-    expect(lastRequest().pageSize).toBe(4);
+  test('follows partial pages, keeps the newest entries within the entry budget and says the read is incomplete', async () => {
+    const section = await podLogs.gather(context(finding, { settings: { logEntriesMax: 4, logExcerptEntries: 4 } }).ctx);
+    // The emulator answers with half pages, as Cloud Logging may: 2 + 1 + 1 entries for page sizes 4, 2, 1.
+    expect(emulator.requests('ListLogEntries').map((r) => (r.request as { pageSize: number }).pageSize)).toEqual([4, 2, 1]);
     expect(section.count).toBe(4);
     expect(section.truncated).toBe(true);
-    expect(section.last.map((l) => l.text)).toEqual(['{"event":"checkout","orderId":"ord_1"}', 'fourth line']);
+    // The oldest entries are the ones left out; the excerpt stays in chronological order.
+    expect(section.first.map((l) => l.text)).toEqual(['{"event":"checkout","orderId":"ord_1"}', 'fourth line', 'fifth line', 'last line']);
+  });
+
+  test('stops at the page budget with a token left: truncated', async () => {
+    const section = await podLogs.gather(context(finding, { settings: { logEntriesMax: 2, logPagesMax: 1 } }).ctx);
+    expect(emulator.requests('ListLogEntries')).toHaveLength(1);
+    expect(section.count).toBe(1);
+    expect(section.truncated).toBe(true);
+  });
+
+  test('an empty page with a token is not the end: the read goes on and only then is complete', async () => {
+    const section = await podLogs.gather(context({ ...finding, workload: { ...finding.workload, pod: 'no-such-pod' } }).ctx);
+    const calls = emulator.requests('ListLogEntries');
+    expect(calls).toHaveLength(2);
+    expect((calls[1]?.request as { pageToken?: string }).pageToken).toBeTruthy();
+    expect(section.count).toBe(0);
+    expect(section.truncated).toBe(false);
   });
 
   test('the finding must name a cluster and a pod', () => {
@@ -277,14 +297,18 @@ describe('excerpt lines', () => {
 });
 
 describe('auditLogs', () => {
+  // The shared read's window: the 5-minute bucket of the eventTime (02:40-02:45) widened by the window on both sides.
+  const SHARED_START = '2026-11-27T02:10:00.000Z';
+  const SHARED_END = '2026-11-27T03:00:00.000Z';
   const FILTER = [
     `logName="${AUDIT_LOG}"`,
     'resource.type="k8s_cluster"',
     `resource.labels.project_id="${PROJECT}"`,
     'resource.labels.location="us-central1"',
     'resource.labels.cluster_name="shop-prod"',
-    `"${POD}"`,
-    ...windowLines,
+    `protoPayload.methodName=~"${AUDIT_METHOD_FILTER}"`,
+    `timestamp>="${SHARED_START}"`,
+    `timestamp<="${SHARED_END}"`,
   ].join('\n');
 
   beforeEach(() => {
@@ -332,15 +356,19 @@ describe('auditLogs', () => {
     ]);
   });
 
-  test('sends the playbook filter (logName, cluster labels, pod name as a global term) with the window', async () => {
+  test('reads every way into a pod on the cluster, newest first, and keeps the entries about the pod of the finding', async () => {
     const { ctx, gaps } = context(finding);
     const section: AuditLogSection = await auditLogs.gather(ctx);
-    expect(lastRequest()).toEqual({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp asc', pageSize: 50 });
+    expect(lastRequest()).toEqual({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp desc', pageSize: 50 });
     expect(gaps).toEqual([]);
     expect(section.filter).toBe(FILTER);
-    expect(section.link).toBe(link(FILTER, PROJECT));
-    // The global term also matched the -debug pod and the staging namespace; the data_access and configmap entries did not match.
-    expect(section.count).toBe(9);
+    expect(section.window).toEqual({ start: SHARED_START, end: SHARED_END });
+    expect(section.link).toBe(
+      `https://console.cloud.google.com/logs/query;query=${encodeURIComponent(FILTER)};timeRange=${encodeURIComponent(SHARED_START)}%2F${encodeURIComponent(SHARED_END)}?project=${PROJECT}`,
+    );
+    // Read: create, 5 execs, patch, delete (not status.patch, configmaps or data_access); kept: the 6 about this pod in namespace shop.
+    expect(section.count).toBe(6);
+    expect(section.truncated).toBe(false);
     expect(section.first[0]?.text).toBe(
       `io.k8s.core.v1.pods.create on core/v1/namespaces/${NS}/pods by system:serviceaccount:kube-system:replicaset-controller from unknown IP`,
     );
@@ -412,7 +440,7 @@ describe('nodeLogs', () => {
 
   test('queries the node by instance id with the window', async () => {
     const section = await nodeLogs.gather(context(finding, { sections: { node: nodeSection(INSTANCE_ID) } }).ctx);
-    expect(lastRequest()).toEqual({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp asc', pageSize: 50 });
+    expect(lastRequest()).toEqual({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp desc', pageSize: 50 });
     expect(section.count).toBe(3);
     expect(section.first.map((l) => l.text)).toEqual(['kernel: IPv6: ADDRCONF(NETDEV_CHANGE): veth1a2b3c: link becomes ready', 'kubelet: Started container checkout']);
     expect(section.last.map((l) => l.text)).toEqual([
@@ -520,27 +548,75 @@ describe('through runGatherers', () => {
     ]);
   });
 
-  test('UNAVAILABLE once is retried; twice becomes a gap', async () => {
-    emulator.injectFault('ListLogEntries', { code: Status.UNAVAILABLE, message: 'connection reset' });
+  test('UNAVAILABLE is retried by the shared retry (lib/retry.ts) until it answers', async () => {
+    emulator.injectFault('ListLogEntries', { code: Status.UNAVAILABLE, message: 'connection reset', times: 2 });
     const ok = await run([podLogs]);
     expect(ok.gaps).toEqual([]);
     expect(ok.sections.podLogs?.count).toBe(1);
-    expect(emulator.requests('ListLogEntries')).toHaveLength(2);
-
-    emulator.clearRequestLog();
-    emulator.injectFault('ListLogEntries', { code: Status.UNAVAILABLE, message: 'connection reset', times: 2 });
-    const failed = await run([podLogs]);
-    expect(failed.gaps).toEqual([{ section: 'podLogs', reason: 'UNAVAILABLE: connection reset' }]);
-    expect(emulator.requests('ListLogEntries')).toHaveLength(2);
+    expect(emulator.requests('ListLogEntries')).toHaveLength(3);
   });
 
-  test('RESOURCE_EXHAUSTED becomes a gap about quota, without a retry', async () => {
-    emulator.injectFault('ListLogEntries', { code: Status.RESOURCE_EXHAUSTED, message: 'Quota exceeded for quota metric Read requests' });
+  test('a read refused by the emulated read quota is waited out, not turned into a gap', async () => {
+    // One read per 1.5 s per project: the second query is refused at first and succeeds once the window moves.
+    emulator.setQuota({ readsPerWindow: 1, windowMs: 1500 });
+    try {
+      const r = await run([podLogs, auditLogs]);
+      expect(r.gaps).toEqual([]);
+      expect(r.sections.podLogs?.count).toBe(1);
+      expect(r.sections.auditLogs?.execs.map((e) => e.principal)).toEqual(['alice@example.com']);
+      expect(emulator.refusedByQuota).toBeGreaterThan(0);
+    } finally {
+      emulator.setQuota(null);
+    }
+  });
+
+  test('the quota still refusing at the deadline becomes a gap', async () => {
+    emulator.setQuota({ readsPerWindow: 0 });
+    try {
+      const r = await run([auditLogs], 1500);
+      expect(r.sections.auditLogs).toBeUndefined();
+      expect(r.gaps).toEqual([{ section: 'auditLogs', reason: 'deadline of 1500 ms reached' }]);
+      expect(emulator.refusedByQuota).toBeGreaterThan(1);
+    } finally {
+      emulator.setQuota(null);
+    }
+    // The shared read outlives the triage that gave up on it (it would serve the next finding); let it finish before the next test.
+    const answered = () => emulator.requests('ListLogEntries').some((q) => q.code === 0);
+    for (let waited = 0; !answered() && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  });
+
+  test('while the quota is spent, a pod log read yields and the audit read waits its turn', async () => {
+    LOG_READ_GATE.pause(800);
+    const r = await run([podLogs, auditLogs]);
+    expect(r.sections.podLogs).toBeUndefined();
+    expect(r.gaps).toEqual([{ section: 'podLogs', reason: expect.stringMatching(/^Cloud Logging read quota exhausted .*yielded to the shared audit-log read/) }]);
+    expect(r.sections.auditLogs?.execs.map((e) => e.principal)).toEqual(['alice@example.com']);
+    expect(emulator.requests('ListLogEntries')).toHaveLength(1);
+  });
+
+  test('RESOURCE_EXHAUSTED that is not a rate quota becomes a gap at once', async () => {
+    emulator.injectFault('ListLogEntries', { code: Status.RESOURCE_EXHAUSTED, message: 'too many concurrent queries' });
     const r = await run([auditLogs]);
     expect(r.gaps).toHaveLength(1);
     expect(r.gaps[0]?.section).toBe('auditLogs');
-    expect(r.gaps[0]?.reason).toMatch(/^Cloud Logging read quota exhausted \(RESOURCE_EXHAUSTED.*Quota exceeded/);
+    expect(r.gaps[0]?.reason).toMatch(/^Cloud Logging read quota exhausted \(RESOURCE_EXHAUSTED.*too many concurrent/);
     expect(emulator.requests('ListLogEntries')).toHaveLength(1);
+  });
+
+  test('two findings on the cluster in one bucket share one audit read, each keeping its own pod', async () => {
+    emulator.seed([exec(-3, 'cart-5f7c8d9b6-q4w2e', 'dave@example.com')]);
+    const cache = createInstanceCache({ maxEntries: 10, ttlSeconds: 60 });
+    const other = { ...finding, eventTime: new Date(EVENT_MS + 60_000).toISOString(), workload: { ...finding.workload, pod: 'cart-5f7c8d9b6-q4w2e' } };
+    const [a, b] = await Promise.all([
+      runGatherers([auditLogs], { finding, deps: deps({}, cache), deadlineMs: 10_000 }),
+      runGatherers([auditLogs], { finding: other, deps: deps({}, cache), deadlineMs: 10_000 }),
+    ]);
+    expect(emulator.requests('ListLogEntries')).toHaveLength(1);
+    expect(a.sections.auditLogs?.execs.map((e) => e.principal)).toEqual(['alice@example.com']);
+    expect(b.sections.auditLogs?.execs.map((e) => e.principal)).toEqual(['dave@example.com']);
+    expect([a.sections.auditLogs?.count, b.sections.auditLogs?.count]).toEqual([1, 1]);
   });
 
   test('slower than the deadline becomes a gap, the others still arrive', async () => {

@@ -62,7 +62,7 @@ function namespace(name: string, meta: { labels?: Record<string, string>; annota
 
 function deps(options: { cache?: InstanceCache } = {}): GatherDeps {
   return testGatherDeps({
-    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logExcerptEntries: 5, logLineMaxChars: 500 },
+    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logPagesMax: 5, logExcerptEntries: 5, logLineMaxChars: 500 },
     now: () => new Date('2026-11-27T02:45:00Z'),
     ownSourceName: null,
     kube: (access: KubeAccess) => createKubeApis(access, EMULATOR_ACCESS_TOKEN),

@@ -34,6 +34,7 @@ const SETTINGS: GatherSettings = {
   logWindowBeforeMinutes: 30,
   logWindowAfterMinutes: 15,
   logEntriesMax: 50,
+  logPagesMax: 5,
   logExcerptEntries: 3,
   logLineMaxChars: 300,
 };

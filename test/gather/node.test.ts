@@ -89,7 +89,7 @@ function gkeNode(name: string, overrides: { labels?: Record<string, string>; ann
 
 function deps(options: { cache?: InstanceCache; token?: string } = {}): GatherDeps {
   return testGatherDeps({
-    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logExcerptEntries: 5, logLineMaxChars: 500 },
+    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logPagesMax: 5, logExcerptEntries: 5, logLineMaxChars: 500 },
     now: () => new Date('2026-11-26T18:10:00Z'),
     ownSourceName: null,
     kube: (access: KubeAccess) => createKubeApis(access, options.token ?? EMULATOR_ACCESS_TOKEN),

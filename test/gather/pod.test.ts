@@ -113,7 +113,7 @@ function seedDeploymentChain(): void {
 
 function deps(): GatherDeps {
   return testGatherDeps({
-    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logExcerptEntries: 5, logLineMaxChars: 500 },
+    settings: { relatedWindowMinutes: 60, logWindowBeforeMinutes: 30, logWindowAfterMinutes: 10, logEntriesMax: 100, logPagesMax: 5, logExcerptEntries: 5, logLineMaxChars: 500 },
     now: () => new Date('2026-11-26T18:10:00Z'),
     ownSourceName: null,
     kube: (access: KubeAccess) => createKubeApis(access, EMULATOR_ACCESS_TOKEN),

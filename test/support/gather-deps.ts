@@ -11,6 +11,7 @@ export const TEST_SETTINGS: GatherSettings = {
   logWindowBeforeMinutes: 30,
   logWindowAfterMinutes: 10,
   logEntriesMax: 100,
+  logPagesMax: 5,
   logExcerptEntries: 5,
   logLineMaxChars: 500,
 };
