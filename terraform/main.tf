@@ -36,6 +36,7 @@ locals {
     LOG_WINDOW_BEFORE_MINUTES = tostring(var.log_window_before_minutes)
     LOG_WINDOW_AFTER_MINUTES  = tostring(var.log_window_after_minutes)
     LOG_ENTRIES_MAX           = tostring(var.log_query_max_entry_count)
+    LOG_PAGES_MAX             = tostring(var.log_query_max_page_count)
     LOG_EXCERPT_ENTRIES       = tostring(var.log_excerpt_entry_count)
     LOG_LINE_MAX_CHARS        = tostring(var.log_line_max_chars)
     CACHE_TTL_SECONDS         = tostring(var.cache_ttl_seconds)

@@ -195,12 +195,23 @@ variable "log_window_after_minutes" {
 
 variable "log_query_max_entry_count" {
   type        = number
-  description = "LOG_ENTRIES_MAX: at most this many entries are read per log query (one page)."
-  default     = 200
+  description = "LOG_ENTRIES_MAX: at most this many entries are read per log query, over all its pages."
+  default     = 1000
 
   validation {
-    condition     = var.log_query_max_entry_count >= 1 && var.log_query_max_entry_count <= 1000 && floor(var.log_query_max_entry_count) == var.log_query_max_entry_count
-    error_message = "log_query_max_entry_count must be a whole number between 1 and 1000."
+    condition     = var.log_query_max_entry_count >= 1 && var.log_query_max_entry_count <= 5000 && floor(var.log_query_max_entry_count) == var.log_query_max_entry_count
+    error_message = "log_query_max_entry_count must be a whole number between 1 and 5000."
+  }
+}
+
+variable "log_query_max_page_count" {
+  type        = number
+  description = "LOG_PAGES_MAX: at most this many ListLogEntries pages per log query; a query stopped by it is marked incomplete."
+  default     = 5
+
+  validation {
+    condition     = var.log_query_max_page_count >= 1 && var.log_query_max_page_count <= 50 && floor(var.log_query_max_page_count) == var.log_query_max_page_count
+    error_message = "log_query_max_page_count must be a whole number between 1 and 50."
   }
 }
 

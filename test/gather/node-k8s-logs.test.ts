@@ -177,7 +177,7 @@ describe('nodeK8sLogs', () => {
     const { ctx, gaps } = context(finding);
     const section = await nodeK8sLogs.gather(ctx);
     expect(emulator.requests('ListLogEntries').map((c) => c.request)).toEqual([
-      expect.objectContaining({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp asc', pageSize: 50 }),
+      expect.objectContaining({ resourceNames: [`projects/${PROJECT}`], filter: FILTER, orderBy: 'timestamp desc', pageSize: 50 }),
     ]);
     expect(section.count).toBe(1);
     expect(section.link).toBe(

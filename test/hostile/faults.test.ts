@@ -21,6 +21,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HandlerDeps } from '../../lib/handler.js';
+import { LOG_READ_RETRY } from '../../lib/retry.js';
 import { MARK_EVENT_TIME, MARK_REPORT, MARK_STATUS, MARK_VERDICT } from '../../lib/scc/marks.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import type { TriageResult } from '../../lib/triage.js';
@@ -180,6 +181,10 @@ describe.each(DEPENDENCIES)('$name', (dep) => {
       outcome = await deliver(deps, n);
     } finally {
       dep.disarm();
+      // A refused or dropped read pauses the process's Cloud Logging reads (the gate in lib/gather/log-query.ts, at
+      // most LOG_READ_RETRY.maxMs at a time); the next dependency's cells are judged on reads that are not paused, so
+      // they start once the Logging cells' last pause is over.
+      if (fault === FAULTS.at(-1) && dep.name.startsWith('Cloud Logging')) await new Promise((r) => setTimeout(r, LOG_READ_RETRY.maxMs + 500));
     }
     cells.push(`${dep.name} × ${fault}`);
 

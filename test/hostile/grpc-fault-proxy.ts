@@ -118,10 +118,18 @@ export async function startFaultProxy(upstream: string, spec: ServiceSpec): Prom
       }
       const forward = (): void => {
         if (call.cancelled) return;
-        const upstreamCall = client.makeUnaryRequest(path, identity, identity, call.request, call.metadata.clone(), { deadline: call.getDeadline() }, (err, response) => {
-          if (err) callback(err);
-          else callback(null, action?.kind === 'malformed' ? MALFORMED_RESPONSE : response);
-        });
+        // A call that outlives the test (the shared audit read goes on after its triage gives up) may arrive
+        // after the proxy closed its upstream channel: answer it UNAVAILABLE instead of throwing.
+        let upstreamCall: grpc.ClientUnaryCall;
+        try {
+          upstreamCall = client.makeUnaryRequest(path, identity, identity, call.request, call.metadata.clone(), { deadline: call.getDeadline() }, (err, response) => {
+            if (err) callback(err);
+            else callback(null, action?.kind === 'malformed' ? MALFORMED_RESPONSE : response);
+          });
+        } catch (err) {
+          callback({ code: grpc.status.UNAVAILABLE, details: `fault proxy: upstream closed (${(err as Error).message})` });
+          return;
+        }
         call.on('cancelled', () => upstreamCall.cancel());
       };
       if (action?.kind === 'delay') {

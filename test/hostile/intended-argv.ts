@@ -87,7 +87,11 @@ export function manifestProblems(stepId: string, received: string, f: SocatFindi
   }
   const problems: string[] = [];
   if (manifest?.metadata?.namespace !== f.workload.namespace) problems.push(`${stepId}: namespace ${JSON.stringify(manifest?.metadata?.namespace)}`);
-  const expected = selectorLabels(pod!.labels, pod!.owners.at(-1)?.kind ?? null);
+  // The pod as read, or (not read, or gone) the finding's own kubernetes.pods[].labels, as the runbook selects.
+  const expected =
+    pod !== null && pod.source === 'kubernetes'
+      ? selectorLabels(pod.labels, pod.owners.at(-1)?.kind ?? null)
+      : selectorLabels(Object.fromEntries((f.podLabels ?? []).map((l) => [l.name, l.value])), null);
   if (sorted(manifest?.spec?.podSelector?.matchLabels) !== sorted(expected)) problems.push(`${stepId}: selector ${JSON.stringify(manifest?.spec?.podSelector?.matchLabels)}`);
   return problems;
 }
