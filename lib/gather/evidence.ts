@@ -37,4 +37,4 @@ export interface EvidenceRecorder {
 }
 
 /** Why a log read stopped short; the same words for every log file. */
-export const LOG_READ_CUT = 'more entries matched than were read (the page cap LOG_ENTRIES_MAX)';
+export const LOG_READ_CUT = 'more entries matched than were read (the read budget LOG_ENTRIES_MAX / LOG_PAGES_MAX, or the deadline)';

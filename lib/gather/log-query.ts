@@ -22,6 +22,7 @@ import type { GatheredSections, LogLine, LogSection } from './sections.js';
 import { GatherGap, type GatherContext } from './types.js';
 import { untilAborted } from './abort.js';
 import { DROPPED_CONNECTION_RETRY, isDroppedOrQuota, isQuotaExceeded, LOG_READ_RETRY, retry, Throttle, type RetryPolicy } from '../retry.js';
+import { LOG_READ_CUT, type EvidenceFile } from './evidence.js';
 
 export type LogEntry = protos.google.logging.v2.ILogEntry;
 export type LogGatherContext = GatherContext<GatherDeps, GatheredSections>;
@@ -664,6 +665,13 @@ export async function queryLogs(ctx: LogGatherContext, spec: LogQuerySpec): Prom
   if (plan.gap !== null) ctx.addGap(plan.gap);
   const read = await readDecoded(ctx.deps, ctx.signal, spec.resourceProject, plan.filter, 'yield');
   return { section: readSection(read.decoded, read, { filter: plan.filter, window: plan.window, linkProject: spec.linkProject }, settings), decoded: read.decoded, entries: read.entries };
+}
+
+/** A gatherer's own log query: its section, with what it read kept as the evidence file `triage --save-evidence` writes. */
+export async function readLogSection(ctx: LogGatherContext, spec: LogQuerySpec, file: EvidenceFile): Promise<LogSection> {
+  const { section, entries } = await queryLogs(ctx, spec);
+  ctx.deps.evidence?.record(file, entries, section.truncated ? LOG_READ_CUT : null);
+  return section;
 }
 
 // ---------------------------------------------------------------------------

@@ -21,8 +21,7 @@
  */
 import type { SocatFinding } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
-import { LOG_READ_CUT } from './evidence.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, restriction, type LogQuerySpec } from './log-query.js';
+import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, readLogSection, restriction, type LogQuerySpec } from './log-query.js';
 import type { GatheredSections, LogSection } from './sections.js';
 import type { Gatherer } from './types.js';
 
@@ -61,8 +60,6 @@ export const nodeK8sLogs: Gatherer<GatherDeps, GatheredSections, 'nodeK8sLogs'> 
     const project = logProject(ctx.finding);
     if (!spec || !project) throw new Error('nodeK8sLogs ran without the cluster and node name that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
-    const { section, entries } = await queryLogs(ctx, spec);
-    ctx.deps.evidence?.record('node-k8s-logs.json', entries, section.truncated ? LOG_READ_CUT : null);
-    return section;
+    return readLogSection(ctx, spec, 'node-k8s-logs.json');
   },
 };

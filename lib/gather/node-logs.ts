@@ -10,8 +10,7 @@
  */
 import type { GatherDeps } from './deps.js';
 import type { SocatFinding } from '../finding/types.js';
-import { LOG_READ_CUT } from './evidence.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, queryLogs, restriction, type LogQuerySpec } from './log-query.js';
+import { LOGGING_API, LOGGING_PERMISSIONS, logProject, readLogSection, restriction, type LogQuerySpec } from './log-query.js';
 import type { GatheredSections, LogSection } from './sections.js';
 import type { Gatherer } from './types.js';
 
@@ -43,8 +42,6 @@ export const nodeLogs: Gatherer<GatherDeps, GatheredSections, 'nodeLogs'> = {
     const instanceId = ctx.sections.node?.instanceId;
     const spec = instanceId ? nodeLogsSpec(ctx.finding, instanceId) : null;
     if (!spec) throw new Error('nodeLogs ran without the node instance id and project that missing() checks');
-    const { section, entries } = await queryLogs(ctx, spec);
-    ctx.deps.evidence?.record('node-logs.json', entries, section.truncated ? LOG_READ_CUT : null);
-    return section;
+    return readLogSection(ctx, spec, 'node-logs.json');
   },
 };

@@ -6,8 +6,7 @@
  */
 import type { GatherDeps } from './deps.js';
 import type { SocatFinding } from '../finding/types.js';
-import { LOG_READ_CUT } from './evidence.js';
-import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, queryLogs, restriction, type LogQuerySpec } from './log-query.js';
+import { LOGGING_API, LOGGING_PERMISSIONS, logProject, numberOnlyGap, readLogSection, restriction, type LogQuerySpec } from './log-query.js';
 import type { GatheredSections, LogSection } from './sections.js';
 import type { Gatherer } from './types.js';
 
@@ -48,8 +47,6 @@ export const podLogs: Gatherer<GatherDeps, GatheredSections, 'podLogs'> = {
     const project = logProject(ctx.finding);
     if (!spec || !project) throw new Error('podLogs ran without the cluster and pod that missing() checks');
     if (project.numberOnly) ctx.addGap(numberOnlyGap(project));
-    const { section, entries } = await queryLogs(ctx, spec);
-    ctx.deps.evidence?.record('pod-logs.json', entries, section.truncated ? LOG_READ_CUT : null);
-    return section;
+    return readLogSection(ctx, spec, 'pod-logs.json');
   },
 };

@@ -319,7 +319,7 @@ describe('the attribution cases of test/gather/audit-entries.test.ts, through an
   it('an export marked incomplete (evidence.json) proves no absence: attribution is unavailable', async () => {
     const dir = writeEvidenceDir(freshDir(), {
       auditLogs: entries('exec-refused'),
-      files: { 'evidence.json': { schemaVersion: 1, incomplete: { 'audit-logs.json': 'more entries matched than were read (the page cap LOG_ENTRIES_MAX)' } } },
+      files: { 'evidence.json': { schemaVersion: 1, incomplete: { 'audit-logs.json': 'more entries matched than were read (the read budget LOG_ENTRIES_MAX / LOG_PAGES_MAX, or the deadline)' } } },
     });
     const r = await runCli(['analyze', writeFinding(notification(EXEC_SH_SOCAT)), '--evidence', dir], { env });
     expect(exit(r)).toMatchObject({ code: 0 });
