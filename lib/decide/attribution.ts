@@ -38,7 +38,8 @@
 import { posix } from 'node:path';
 import type { ExecEvent, RefusedAttempt } from '../gather/sections.js';
 import { parseRfc3339, type Instant } from '../timestamp.js';
-import type { Attribution, ConsideredSession, Lineage } from './types.js';
+import { kindOfName } from './lineage.js';
+import type { Attribution, ConsideredSession, Lineage, ProcessKind } from './types.js';
 
 /** Matches LOG_WINDOW_BEFORE_MINUTES' default: the audit query never reaches further back. */
 export const DEFAULT_ATTRIBUTION_WINDOW_MINUTES = 30;
@@ -104,12 +105,17 @@ function sessionName(e: { kind: keyof typeof ENTRY_WORDS; method: string | null 
 // ---------------------------------------------------------------------------
 // What a session can have started
 
-/** Programs that run further programs when started without a script: a person types socat at their prompt. */
-const LAUNCHERS = new Set([
-  'sh', 'bash', 'rbash', 'dash', 'ash', 'hush', 'zsh', 'ksh', 'mksh', 'yash', 'posh', 'csh', 'tcsh', 'fish', 'pwsh',
-  'busybox', 'toybox', 'python', 'python2', 'python3', 'perl', 'ruby', 'php', 'node', 'nodejs', 'lua', 'irb', 'ipython',
-  'su', 'sudo', 'doas', 'script', 'tmux', 'screen', 'socat',
-]);
+/**
+ * Programs that run further programs when started without a script: a person
+ * types socat at their prompt. Shells, interpreters and socat itself are told
+ * by lineage's kindOfName; these are the others.
+ */
+const OTHER_LAUNCHERS = new Set(['busybox', 'toybox', 'irb', 'ipython', 'su', 'sudo', 'doas', 'script', 'tmux', 'screen']);
+const LAUNCHER_KINDS: ReadonlySet<ProcessKind> = new Set(['shell', 'interpreter', 'web_server', 'socat']);
+
+function launches(name: string): boolean {
+  return OTHER_LAUNCHERS.has(name) || LAUNCHER_KINDS.has(kindOfName(name));
+}
 /** Programs that run the program named in their arguments (after options, VAR=value and a duration). */
 const WRAPPERS = new Set(['env', 'nohup', 'setsid', 'timeout', 'xargs', 'nsenter', 'chroot', 'nice', 'ionice', 'stdbuf', 'exec', 'command']);
 /** Words in a -c script that start further programs out of our sight (a download piped to a shell, an interpreter). */
@@ -132,8 +138,7 @@ export function commandCannotLead(command: readonly string[] | null): string | n
     name = programName(rest[next] as string);
     rest = rest.slice(next + 1);
   }
-  // python3.11, php8.2: the version suffix does not change what it can run.
-  if (!LAUNCHERS.has(name) && !LAUNCHERS.has(name.replace(/[\d.]+$/, ''))) {
+  if (!launches(name)) {
     return `its command ${JSON.stringify(command.slice(0, 8))} runs ${name || 'an unnamed program'}, which starts no further programs`;
   }
   const flag = rest.findIndex((arg) => SCRIPT_FLAGS.has(arg));

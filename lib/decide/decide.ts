@@ -47,9 +47,8 @@ export function decide(input: DecideInput, options: DecideOptions): Decision {
   const scope = classifyC2(c2, ranges);
   const hopScope = c2.hop ? classifyHost(c2.hop.host, ranges) : null;
   const lineage = buildLineage(finding.processes, finding.socat);
-  const audit = sections.auditLogs ?? null;
   const attribution = attribute({
-    audit: audit === null ? null : { execs: audit.execs, refused: audit.refused, truncated: audit.truncated, window: audit.window },
+    audit: sections.auditLogs ?? null,
     namespace: finding.workload.namespace,
     pod: finding.workload.pod,
     container: finding.workload.container,

@@ -83,7 +83,8 @@ function programKey(text: unknown, isPath: boolean): string | null {
   return word === '' ? null : word;
 }
 
-function kindOfName(name: string): ProcessKind {
+/** The kind a program name stands for (a basename, lower-cased; version suffixes allowed). */
+export function kindOfName(name: string): ProcessKind {
   if (SOCAT.test(name)) return 'socat';
   if (SHELLS.has(name)) return 'shell';
   if (WEB_SERVERS.has(name) || PHP_WORKER.test(name)) return 'web_server';

@@ -23,7 +23,7 @@ import {
   quoteValue,
   restriction,
   sharedRead,
-  type AuditRecord,
+  type AuditRecord, type Json,
   type DecodedEntry,
   type LogQuerySpec,
   type LogWindow,
@@ -76,7 +76,6 @@ function sameTarget(ref: { namespace: string; pod: string | null }, target: PodT
   return ref.pod === target.pod && (target.namespace === null || ref.namespace === target.namespace);
 }
 
-type Json = AuditRecord['request'] extends Record<string, infer V> | null ? V : never;
 type JsonObject = Record<string, Json>;
 
 function objectOf(v: unknown): JsonObject | null {

@@ -249,7 +249,7 @@ function explain(err: unknown, request: ListLogEntriesRequest): unknown {
 // ---------------------------------------------------------------------------
 // Decoding entries
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export interface AuditRecord {
   serviceName: string | null;
