@@ -1,0 +1,33 @@
+/**
+ * A report → what response planning needs (lib/respond/types.ts). The pod's
+ * labels count only when the pod section is about the finding's own pod; the
+ * node only when it is the pod's node.
+ */
+import type { TriagedReport } from '../report/types.js';
+import type { ResponseSubject } from './types.js';
+
+export function subjectFromReport(report: TriagedReport, enrichmentFinding: string | null): ResponseSubject {
+  const w = report.workload;
+  const pod = report.pod !== null && report.pod.namespace === w.namespace && report.pod.name === w.pod ? report.pod : null;
+  const nodeName = w.node ?? pod?.node ?? null;
+  const node = report.node !== null && nodeName !== null && report.node.name === nodeName ? report.node : null;
+  return {
+    findingName: report.finding.name,
+    enrichmentFinding,
+    eventTime: report.finding.eventTime,
+    verdict: { level: report.verdict.level, score: report.verdict.score },
+    cluster:
+      report.cluster === null
+        ? null
+        : {
+            project: report.cluster.project,
+            location: report.cluster.location,
+            name: report.cluster.name,
+            networkPolicyEnforced: report.cluster.details?.networkPolicyEnforced ?? null,
+          },
+    workload: { namespace: w.namespace, pod: w.pod, container: w.container, node: nodeName },
+    pod: pod === null ? null : { source: pod.source, labels: { ...pod.labels }, topOwnerKind: pod.owners.at(-1)?.kind ?? null },
+    node: nodeName === null ? null : { name: nodeName, zone: node?.zone ?? null, instanceId: node?.instanceId ?? null },
+    c2: report.c2,
+  };
+}
