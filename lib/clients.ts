@@ -15,7 +15,7 @@
 import type { v2 as sccV2 } from '@google-cloud/security-center';
 import type { v1 as gkeV1 } from '@google-cloud/container';
 import type { v2 as loggingV2 } from '@google-cloud/logging';
-import type { AppsV1Api, BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { Created, firstTriageStarted, inCreateOrder, untilConnected } from './create-order.js';
 import { splitHostPort } from './endpoint.js';
 import { retry, SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
@@ -28,6 +28,8 @@ export interface KubeApis {
   core: CoreV1Api;
   apps: AppsV1Api;
   batch: BatchV1Api;
+  /** The responder's block-c2 and isolate only (lib/respond/kube-actions.ts); the triage never writes to a cluster. */
+  networking: NetworkingV1Api;
 }
 
 /** What the Kubernetes API of one cluster needs: from GKE getCluster. */
@@ -182,7 +184,7 @@ const kubeApisByCluster = new Map<string, Promise<KubeApis>>();
 /** What is used of @kubernetes/client-node here; the bundle keeps little more (scripts/build-bundle.mjs). */
 async function kubeModule() {
   const k8s = await import('@kubernetes/client-node');
-  return { KubeConfig: k8s.KubeConfig, CoreV1Api: k8s.CoreV1Api, AppsV1Api: k8s.AppsV1Api, BatchV1Api: k8s.BatchV1Api };
+  return { KubeConfig: k8s.KubeConfig, CoreV1Api: k8s.CoreV1Api, AppsV1Api: k8s.AppsV1Api, BatchV1Api: k8s.BatchV1Api, NetworkingV1Api: k8s.NetworkingV1Api };
 }
 
 type KubeSdk = Awaited<ReturnType<typeof kubeModule>>;
@@ -243,7 +245,12 @@ function newKubeApis(sdk: KubeSdk, access: KubeAccess, token: string): KubeApis 
     contexts: [{ name: 'target', cluster: 'target', user: 'function' }],
     currentContext: 'target',
   });
-  return { core: kc.makeApiClient(sdk.CoreV1Api), apps: kc.makeApiClient(sdk.AppsV1Api), batch: kc.makeApiClient(sdk.BatchV1Api) };
+  return {
+    core: kc.makeApiClient(sdk.CoreV1Api),
+    apps: kc.makeApiClient(sdk.AppsV1Api),
+    batch: kc.makeApiClient(sdk.BatchV1Api),
+    networking: kc.makeApiClient(sdk.NetworkingV1Api),
+  };
 }
 
 // ---------------------------------------------------------------------------

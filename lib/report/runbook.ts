@@ -200,7 +200,7 @@ function debug(f: SocatFinding, pod: PodSection | null): Built {
 }
 
 /** The labels a policy selects on, and where they came from, for the step's note. */
-type Selector = { labels: Record<string, string>; origin: string } | { reason: string };
+export type Selector = { labels: Record<string, string>; origin: string } | { reason: string };
 
 const FROM_POD = 'the pod as read from the cluster';
 const FROM_FINDING = "the finding's own kubernetes.pods[].labels (the pod was not read from the cluster)";
@@ -234,20 +234,22 @@ function findingLabels(labels: readonly FindingLabel[]): { labels: Record<string
 }
 
 function selectorFor(f: SocatFinding, pod: PodSection | null): Selector {
-  let labels: Record<string, string>;
-  let origin: string;
-  if (pod !== null && pod.source === 'kubernetes') {
-    labels = selectorLabels(pod.labels, pod.owners.at(-1)?.kind ?? null);
-    origin = FROM_POD;
-  } else if (f.podLabels !== null) {
+  if (pod !== null && pod.source === 'kubernetes') return clusterPodSelector(pod.labels, pod.owners.at(-1)?.kind ?? null, f.workload.namespace);
+  if (f.podLabels !== null) {
     const read = findingLabels(f.podLabels);
     if ('reason' in read) return read;
     // The owners are unknown here, so per-Job labels stay: the selector is narrower, never wider.
-    labels = selectorLabels(read.labels, null);
-    origin = FROM_FINDING;
-  } else {
-    return { reason: "The pod's labels are unknown (it was not read from the cluster, and the finding lists none for it), and a policy needs them to select the pod." };
+    return policySelector(selectorLabels(read.labels, null), FROM_FINDING, f.workload.namespace);
   }
+  return { reason: "The pod's labels are unknown (it was not read from the cluster, and the finding lists none for it), and a policy needs them to select the pod." };
+}
+
+/** The selector for a pod read from the cluster: its labels minus per-revision (and, under a CronJob, per-Job) ones. */
+export function clusterPodSelector(labels: Readonly<Record<string, string>>, topOwnerKind: string | null, namespace: string | null): Selector {
+  return policySelector(selectorLabels(labels, topOwnerKind), FROM_POD, namespace);
+}
+
+function policySelector(labels: Record<string, string>, origin: string, namespace: string | null): Selector {
   const entries = Object.entries(labels);
   if (entries.length === 0) return { reason: `The pod has no labels besides per-revision ones (per ${origin}); an empty selector would select every pod in the namespace.` };
   // Dropping a label would widen the selector, so one that cannot be carried refuses the policy. Labels travel
@@ -255,8 +257,7 @@ function selectorFor(f: SocatFinding, pod: PodSection | null): Selector {
   // kubectlApplyHeredoc refuse the step. NUL and lone surrogates: no Kubernetes label can hold them.
   const fits = (s: string) => s.length <= MAX_COMMAND_VALUE_CHARS && !s.includes('\0') && !hasLoneSurrogate(s);
   if (!entries.every(([k, v]) => k !== '' && fits(k) && fits(v))) return { reason: 'A label of the pod cannot be written exactly.' };
-  const ns = f.workload.namespace;
-  if (!usable(ns) || ns.includes('/')) return { reason: 'The namespace is missing or cannot be passed to kubectl exactly.' };
+  if (!usable(namespace) || namespace.includes('/')) return { reason: 'The namespace is missing or cannot be passed to kubectl exactly.' };
   return { labels, origin };
 }
 
@@ -320,21 +321,42 @@ function c2Addresses(c2: C2Endpoint, egressCidr: string | null): SingleAddress[]
   return out;
 }
 
-function blockC2(f: SocatFinding, input: RunbookInput, selector: Selector): Built {
-  const targets = c2Addresses(input.c2, input.egressCidr);
-  if (typeof targets === 'string') return refused(targets);
-  if ('reason' in selector) return refused(selector.reason);
+/** The runbook's C2-only policy, as the block_c2_egress step prints it and the block-c2 action applies it. */
+export interface C2Block {
+  policy: BuiltPolicy;
+  /** For people: what it selects, what it allows and blocks, and its limits. */
+  description: string;
+}
+
+/**
+ * The C2-only egress policy for the pods `selector` picks, or why there is
+ * none: the C2 is not an IP address the pod sends packets to (host name,
+ * proxy named by host name or inside the pod, UNIX socket, bind shell, an argv
+ * socat refuses), or the selector could not be built. One decision for the
+ * runbook step and the response action (lib/respond/kube-actions.ts).
+ */
+export function c2BlockPolicy(c2: C2Endpoint, egressCidr: string | null, namespace: string | null, selector: Selector): C2Block | { reason: string } {
+  const targets = c2Addresses(c2, egressCidr);
+  if (typeof targets === 'string') return { reason: targets };
+  if ('reason' in selector) return selector;
   const [first, ...rest] = targets as [SingleAddress, ...SingleAddress[]];
-  const policy = c2EgressPolicy({ namespace: f.workload.namespace!, podLabels: selector.labels, c2Cidr: first.cidr, extraCidrs: rest.map((r) => r.cidr) });
-  const proxied = input.egressCidr === null && (input.c2.transport === 'socks' || input.c2.transport === 'proxy') && (input.c2.hop ?? null) !== null;
+  const policy = c2EgressPolicy({ namespace: namespace!, podLabels: selector.labels, c2Cidr: first.cidr, extraCidrs: rest.map((r) => r.cidr) });
+  const proxied = egressCidr === null && (c2.transport === 'socks' || c2.transport === 'proxy') && (c2.hop ?? null) !== null;
   const list = targets.map((t) => t.cidr).join(' and ');
   const what = proxied ? `${list}, the proxy the pod connects to (the C2 target behind it is named in the report; the pod never sends it packets directly)` : list;
-  return applyStep(
+  return {
     policy,
-    selectsOn(selector) +
-    `Allows these pods every egress except to ${what} (in-cluster and DNS traffic stay allowed), so only the C2 path closes, for replacement pods too; it selects the pod's labels minus per-revision ones, so other pods of the namespace with the same labels are covered as well. ` +
+    description:
+      selectsOn(selector) +
+      `Allows these pods every egress except to ${what} (in-cluster and DNS traffic stay allowed), so only the C2 path closes, for replacement pods too; it selects the pod's labels minus per-revision ones, so other pods of the namespace with the same labels are covered as well. ` +
       `NetworkPolicies are additive: if another policy already allows egress to the C2, this one cannot remove it (nor block a C2 that is a pod of this cluster, which the in-cluster rule allows), and if others already restrict these pods' egress it widens that to everything but the C2 — check kubectl get networkpolicy first, or use block_all_egress.`,
-  );
+  };
+}
+
+function blockC2(f: SocatFinding, input: RunbookInput, selector: Selector): Built {
+  const block = c2BlockPolicy(input.c2, input.egressCidr, f.workload.namespace, selector);
+  if ('reason' in block) return refused(block.reason);
+  return applyStep(block.policy, block.description);
 }
 
 function blockAll(f: SocatFinding, c2: C2Endpoint, selector: Selector): Built {
