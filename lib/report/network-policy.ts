@@ -68,8 +68,9 @@ export interface NetworkPolicyManifest {
   metadata: { name: string; namespace: string; labels: Record<string, string> };
   spec: {
     podSelector: { matchLabels: Record<string, string> };
-    policyTypes: ['Egress'];
-    /** Absent in the deny-all policy: an Egress policy without rules allows nothing. */
+    /** Ingress too only in the quarantine policy (isolate), which denies both directions. */
+    policyTypes: ['Egress'] | ['Ingress', 'Egress'];
+    /** Absent in the deny-all policies: a policy type without rules allows nothing. */
     egress?: NetworkPolicyEgressRule[];
   };
 }
@@ -86,6 +87,7 @@ export const CREATED_BY_LABEL = { 'app.kubernetes.io/created-by': 'scc-socat-tri
 
 export const BLOCK_C2_PREFIX = 'socat-triage-block-c2-';
 export const DENY_EGRESS_PREFIX = 'socat-triage-deny-egress-';
+export const QUARANTINE_PREFIX = 'socat-triage-quarantine-';
 
 /**
  * Where a GKE pod's DNS queries go besides the kube-dns pods: the metadata
@@ -248,6 +250,30 @@ export function denyAllEgressPolicy(input: DenyAllEgressPolicyInput): BuiltPolic
     kind: 'NetworkPolicy',
     metadata: metadata(name, input.namespace),
     spec: { podSelector: { matchLabels: labelMap(input.podLabels) }, policyTypes: ['Egress'] },
+  };
+  return { name, manifest, yaml: manifestYaml(manifest) };
+}
+
+export interface QuarantinePolicyInput {
+  namespace: string;
+  /** The quarantine label alone (isolate): a label only the quarantined pod carries. */
+  podLabels: Labels;
+}
+
+/**
+ * Selects the pods for Ingress and Egress and allows nothing in either
+ * direction ("Default deny all ingress and all egress traffic",
+ * https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-deny-all-ingress-and-all-egress-traffic).
+ * Traffic between the pod and its own node stays allowed whatever the policy (same page, "The Two Sorts of Pod Isolation").
+ */
+export function quarantinePolicy(input: QuarantinePolicyInput): BuiltPolicy {
+  const name = policyName(QUARANTINE_PREFIX, input.namespace, input.podLabels);
+  checkCommon(input.namespace, input.podLabels, name);
+  const manifest: NetworkPolicyManifest = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: metadata(name, input.namespace),
+    spec: { podSelector: { matchLabels: labelMap(input.podLabels) }, policyTypes: ['Ingress', 'Egress'] },
   };
   return { name, manifest, yaml: manifestYaml(manifest) };
 }

@@ -29,8 +29,9 @@ interface RawResponse {
   body: any;
 }
 
-function raw(method: string, path: string, opts: { token?: string | null; ca?: string; port?: number } = {}): Promise<RawResponse> {
+function raw(method: string, path: string, opts: { token?: string | null; ca?: string; port?: number; body?: string; contentType?: string } = {}): Promise<RawResponse> {
   const token = opts.token === undefined ? EMULATOR_ACCESS_TOKEN : opts.token;
+  const body = opts.body ?? (method === 'GET' ? undefined : '{}');
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -39,7 +40,13 @@ function raw(method: string, path: string, opts: { token?: string | null; ca?: s
         path,
         method,
         ca: opts.ca ?? kubeTestCert('ca.crt'),
-        headers: { accept: 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+        headers: {
+          accept: 'application/json',
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+          ...(opts.contentType === undefined ? {} : { 'content-type': opts.contentType }),
+          // Node's client frames a DELETE body only with an explicit length.
+          ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+        },
         agent: false,
       },
       (res) => {
@@ -50,7 +57,7 @@ function raw(method: string, path: string, opts: { token?: string | null; ca?: s
       },
     );
     req.on('error', reject);
-    req.end(method === 'GET' ? undefined : '{}');
+    req.end(body);
   });
 }
 
@@ -138,22 +145,32 @@ describe('kube emulator', () => {
     expect((await raw('GET', '/api/v1/namespaces/shop/pods/web-1')).status).toBe(200);
   });
 
-  it('refuses every verb but GET with 405, and logs it', async () => {
+  it('refuses with 405 the verbs it does not serve on a resource, and logs them', async () => {
     seedPod();
-    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-      const r = await raw(method, '/api/v1/namespaces/shop/pods/web-0');
+    emulator.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+    const calls: [string, string][] = [
+      ['PUT', '/api/v1/namespaces/shop/pods/web-0'],
+      ['POST', '/api/v1/namespaces/shop/pods/web-0'],
+      ['POST', '/api/v1/namespaces/shop/pods'],
+      ['DELETE', '/api/v1/nodes/n1'],
+      ['PATCH', '/apis/apps/v1/namespaces/shop/replicasets/w'],
+      ['DELETE', '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/p'],
+    ];
+    for (const [method, path] of calls) {
+      const r = await raw(method, path, { contentType: 'application/json' });
       expect(r.status).toBe(405);
       expect(r.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'MethodNotAllowed', code: 405 });
     }
-    expect(emulator.requestLog.map((e) => `${e.method} ${e.status}`)).toEqual(['POST 405', 'PUT 405', 'PATCH 405', 'DELETE 405']);
+    expect(emulator.requestLog.map((e) => `${e.method} ${e.status}`)).toEqual(calls.map(([m]) => `${m} 405`));
     expect(emulator.get('Pod', 'web-0', 'shop')).toBeDefined();
+    expect(emulator.get('Node', 'n1')).toBeDefined();
   });
 
   it('the real client sees a write refused as ApiException 405', async () => {
-    seedPod();
+    emulator.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
     const kube = await createKubeApis(emulator.access, EMULATOR_ACCESS_TOKEN);
-    await expect(kube.core.deleteNamespacedPod({ namespace: 'shop', name: 'web-0' })).rejects.toMatchObject({ code: 405 });
-    expect(emulator.requestLog).toEqual([{ method: 'DELETE', path: '/api/v1/namespaces/shop/pods/web-0', authorized: true, status: 405, clientAborted: false }]);
+    await expect(kube.core.deleteNode({ name: 'n1' })).rejects.toMatchObject({ code: 405 });
+    expect(emulator.requestLog).toEqual([{ method: 'DELETE', path: '/api/v1/nodes/n1', authorized: true, status: 405, clientAborted: false }]);
   });
 
   it('the real client reads every served kind over TLS', async () => {
@@ -237,5 +254,143 @@ describe('kube emulator', () => {
     while (other.requestLog.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     await other.stop();
     expect(await pending).toBe('connection closed');
+  });
+});
+
+describe('the writes the responder makes', () => {
+  const NP_PATH = '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies';
+  // Shape of the Kubernetes docs' "default deny all ingress and all egress" example, with a pod selector.
+  const policy = (name = 'deny-web', extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: 'shop' },
+    spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress', 'Egress'], ...extra },
+  });
+  const json = (v: unknown) => ({ body: JSON.stringify(v), contentType: 'application/json' });
+
+  it('creates a NetworkPolicy through the real client: 201 with the stored object; the log keeps body and content type', async () => {
+    const kube = await createKubeApis(emulator.access, EMULATOR_ACCESS_TOKEN);
+    const created = await kube.networking.createNamespacedNetworkPolicy({ namespace: 'shop', body: policy() });
+    expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.metadata?.resourceVersion).toMatch(/^\d+$/);
+    expect(emulator.get('NetworkPolicy', 'deny-web', 'shop')?.spec).toEqual(policy().spec);
+    expect(emulator.requestLog).toEqual([{ method: 'POST', path: NP_PATH, authorized: true, status: 201, clientAborted: false, body: policy(), contentType: 'application/json' }]);
+  });
+
+  it('409 AlreadyExists for a second create of the same name, leaving the first', async () => {
+    expect((await raw('POST', NP_PATH, json(policy()))).status).toBe(201);
+    const again = await raw('POST', NP_PATH, json(policy('deny-web', { policyTypes: ['Egress'] })));
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'networkpolicies.networking.k8s.io "deny-web" already exists',
+      reason: 'AlreadyExists',
+      details: { name: 'deny-web', group: 'networking.k8s.io', kind: 'networkpolicies' },
+      code: 409,
+    });
+    expect(emulator.get('NetworkPolicy', 'deny-web', 'shop')?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+  });
+
+  it('422 Invalid for what validation refuses, 400 for a namespace other than the URL, 415 for a non-JSON create', async () => {
+    const badCidr = await raw('POST', NP_PATH, json(policy('p', { egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.1/8'] } }] }] })));
+    expect(badCidr.status).toBe(422);
+    expect(badCidr.body).toMatchObject({ reason: 'Invalid', code: 422, details: { name: 'p', kind: 'networkpolicies', causes: [{ field: 'spec.egress[0].to[0].ipBlock.except[0]' }] } });
+    expect(badCidr.body.message).toMatch(/^NetworkPolicy\.networking\.k8s\.io "p" is invalid: spec\.egress\[0\]\.to\[0\]\.ipBlock\.except\[0\]: Invalid value/);
+    const notSubset = await raw('POST', NP_PATH, json(policy('p', { egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['192.168.0.1/32'] } }] }] })));
+    expect(notSubset.body.message).toContain('must be a strict subset of `cidr`');
+    expect((await raw('POST', NP_PATH, json({ ...policy(), metadata: { name: 'Bad_Name', namespace: 'shop' } }))).status).toBe(422);
+    expect((await raw('POST', NP_PATH, json({ ...policy(), spec: { podSelector: { matchLabels: { 'a/b/c': 'x' } } } }))).status).toBe(422);
+    const elsewhere = await raw('POST', NP_PATH, json({ ...policy(), metadata: { name: 'p', namespace: 'other' } }));
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body.message).toBe('the namespace of the provided object does not match the namespace sent on the request');
+    expect((await raw('POST', NP_PATH, { body: 'x: 1', contentType: 'text/plain' })).status).toBe(415);
+    expect(emulator.get('NetworkPolicy', 'p', 'shop')).toBeUndefined();
+  });
+
+  it('PUT needs the current resourceVersion: 422 without one, 409 Conflict for a stale one, 200 and a new one otherwise', async () => {
+    const created = (await raw('POST', NP_PATH, json(policy()))).body;
+    const changed = policy('deny-web', { policyTypes: ['Egress'] });
+    const without = await raw('PUT', `${NP_PATH}/deny-web`, json(changed));
+    expect(without.status).toBe(422);
+    expect(without.body.message).toContain('metadata.resourceVersion: Invalid value: 0x0: must be specified for an update');
+    const stale = await raw('PUT', `${NP_PATH}/deny-web`, json({ ...changed, metadata: { ...changed.metadata, resourceVersion: '1' } }));
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ reason: 'Conflict', message: expect.stringContaining('the object has been modified') });
+    const ok = await raw('PUT', `${NP_PATH}/deny-web`, json({ ...changed, metadata: { ...changed.metadata, resourceVersion: created.metadata.resourceVersion } }));
+    expect(ok.status).toBe(200);
+    expect(ok.body.metadata.uid).toBe(created.metadata.uid);
+    expect(ok.body.metadata.resourceVersion).not.toBe(created.metadata.resourceVersion);
+    expect(ok.body.spec.policyTypes).toEqual(['Egress']);
+    expect((await raw('PUT', `${NP_PATH}/gone`, json(policy('gone')))).status).toBe(404);
+  });
+
+  it('PATCH of a pod: merge patch merges labels and deletes with null; a patch changing nothing keeps resourceVersion', async () => {
+    emulator.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-0', namespace: 'shop', labels: { app: 'web', 'pod-template-hash': '7c5ddbdf54' } }, spec: { containers: [] } });
+    const path = '/api/v1/namespaces/shop/pods/web-0';
+    const patch = { metadata: { labels: { quarantine: 'abc', 'pod-template-hash': null } } };
+    const r = await raw('PATCH', path, { body: JSON.stringify(patch), contentType: 'application/merge-patch+json' });
+    expect(r.status).toBe(200);
+    expect(r.body.metadata.labels).toEqual({ app: 'web', quarantine: 'abc' });
+    const again = await raw('PATCH', path, { body: JSON.stringify(patch), contentType: 'application/merge-patch+json' });
+    expect(again.body.metadata.resourceVersion).toBe(r.body.metadata.resourceVersion);
+    expect(emulator.requestLog[0]).toMatchObject({ body: patch, contentType: 'application/merge-patch+json' });
+  });
+
+  it('PATCH refusals: 415 for content types it does not apply (the real client sends json-patch unless told), 422 for a bad label or a pod spec change', async () => {
+    seedPod();
+    const path = '/api/v1/namespaces/shop/pods/web-0';
+    const kube = await createKubeApis(emulator.access, EMULATOR_ACCESS_TOKEN);
+    await expect(kube.core.patchNamespacedPod({ namespace: 'shop', name: 'web-0', body: { metadata: { labels: { a: 'b' } } } })).rejects.toMatchObject({ code: 415 });
+    expect(emulator.requestLog.at(-1)?.contentType).toBe('application/json-patch+json');
+    const plain = await raw('PATCH', path, { body: '{}', contentType: 'application/json' });
+    expect(plain.status).toBe(415);
+    expect(plain.body).toMatchObject({ reason: 'UnsupportedMediaType', message: expect.stringContaining('the body of the request was in an unknown format - accepted media types include: application/json-patch+json') });
+    expect((await raw('PATCH', path, { body: JSON.stringify({ spec: { containers: [] } }), contentType: 'application/strategic-merge-patch+json' })).status).toBe(415);
+    const badLabel = await raw('PATCH', path, { body: JSON.stringify({ metadata: { labels: { q: 'not valid!' } } }), contentType: 'application/merge-patch+json' });
+    expect(badLabel.status).toBe(422);
+    expect(badLabel.body.details.causes[0].field).toBe('metadata.labels[q]');
+    expect((await raw('PATCH', path, { body: JSON.stringify({ spec: { nodeName: 'x' } }), contentType: 'application/merge-patch+json' })).status).toBe(422);
+    expect(emulator.get('Pod', 'web-0', 'shop')?.metadata.labels).toEqual({ app: 'web' });
+  });
+
+  it('PATCH of a node with a strategic merge patch, as kubectl cordon sends it', async () => {
+    emulator.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { podCIDR: '10.4.0.0/24' } });
+    const r = await raw('PATCH', '/api/v1/nodes/n1', { body: '{"spec":{"unschedulable":true}}', contentType: 'application/strategic-merge-patch+json' });
+    expect(r.status).toBe(200);
+    expect(emulator.get('Node', 'n1')?.spec).toEqual({ podCIDR: '10.4.0.0/24', unschedulable: true });
+    expect((await raw('PATCH', '/api/v1/nodes/n2', { body: '{}', contentType: 'application/merge-patch+json' })).status).toBe(404);
+  });
+
+  it('DELETE of a pod: 200 with the object marked for deletion, then 404; a uid precondition that does not match is 409', async () => {
+    const pod = emulator.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-0', namespace: 'shop' } });
+    const path = '/api/v1/namespaces/shop/pods/web-0';
+    const wrong = await raw('DELETE', path, json({ preconditions: { uid: 'someone-else' } }));
+    expect(wrong.status).toBe(409);
+    expect(wrong.body.message).toBe(`Precondition failed: UID in precondition: someone-else, UID in object meta: ${pod.metadata.uid}`);
+    const kube = await createKubeApis(emulator.access, EMULATOR_ACCESS_TOKEN);
+    const deleted = await kube.core.deleteNamespacedPod({ namespace: 'shop', name: 'web-0' });
+    expect(deleted.metadata?.deletionTimestamp).toBeInstanceOf(Date);
+    expect(emulator.get('Pod', 'web-0', 'shop')).toBeUndefined();
+    await expect(kube.core.deleteNamespacedPod({ namespace: 'shop', name: 'web-0' })).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('403 per verb and resource, like RBAC granting get but not create', async () => {
+    emulator.deny({ resource: 'networkpolicies', verb: 'create' });
+    const r = await raw('POST', NP_PATH, json(policy()));
+    expect(r.status).toBe(403);
+    expect(r.body).toMatchObject({
+      reason: 'Forbidden',
+      message:
+        'networkpolicies.networking.k8s.io is forbidden: User "scc-socat-triage@emulator.iam.gserviceaccount.com" cannot create resource "networkpolicies" in API group "networking.k8s.io" in the namespace "shop"',
+      details: { group: 'networking.k8s.io', kind: 'networkpolicies' },
+    });
+    expect((await raw('GET', `${NP_PATH}/deny-web`)).status).toBe(404);
+    emulator.deny({ resource: 'pods', verb: 'delete', namespace: 'shop' });
+    seedPod();
+    expect((await raw('DELETE', '/api/v1/namespaces/shop/pods/web-0')).body.message).toContain('cannot delete resource "pods" in API group "" in the namespace "shop"');
+    expect(emulator.get('Pod', 'web-0', 'shop')).toBeDefined();
   });
 });
