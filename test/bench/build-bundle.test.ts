@@ -121,7 +121,7 @@ describe('@kubernetes/client-node names', () => {
   });
 
   it('covers the compiled lib/ modules that import it', () => {
-    for (const file of ['clients.js', 'gather/kube.js']) {
+    for (const file of ['clients.js', 'gather/kube.js', 'respond/kube-actions.js']) {
       expect(bb.kubeNamesUsed(readFileSync(join(root, 'dist', 'lib', file), 'utf8'))).not.toBeNull();
     }
   });
@@ -187,6 +187,18 @@ describe('client-node API methods', () => {
     for (const m of ['readNode', 'readNamespacedPod', 'readNamespace', 'readNamespacedReplicaSet', 'readNamespacedDeployment', 'readNamespacedJob']) {
       expect(called).toContain(m);
     }
+  });
+});
+
+describe('the responder\'s Kubernetes calls survive the trim once it is bundled', () => {
+  it('finds every client-node method and name lib/respond/kube-actions.ts uses', () => {
+    const source = readFileSync(join(root, 'dist', 'lib', 'respond', 'kube-actions.js'), 'utf8');
+    const called = bb.kubeMethodsCalled(source);
+    for (const m of ['createNamespacedNetworkPolicy', 'readNamespacedNetworkPolicy', 'replaceNamespacedNetworkPolicy', 'readNamespacedPod', 'patchNamespacedPod', 'deleteNamespacedPod', 'readNode', 'patchNode']) {
+      expect(called).toContain(m);
+    }
+    expect(bb.kubeNamesUsed(source)).toEqual(new Set(['setHeaderOptions']));
+    expect(bb.kubeNamesUsed(readFileSync(join(root, 'dist', 'lib', 'clients.js'), 'utf8'))).toContain('NetworkingV1Api');
   });
 });
 

@@ -8,6 +8,7 @@ import {
   denyAllEgressPolicyName,
   isDisplaySafeYaml,
   LINK_LOCAL_DNS_CIDRS,
+  quarantinePolicy,
   singleAddressCidr,
   type BuiltPolicy,
 } from '../../lib/report/network-policy.js';
@@ -236,6 +237,20 @@ describe('denyAllEgressPolicy', () => {
     });
     expect(built.name).toMatch(/^socat-triage-deny-egress-[0-9a-f]{8}$/);
     expect(built.yaml).not.toMatch(/egress:/);
+  });
+});
+
+describe('quarantinePolicy', () => {
+  it('selects the quarantine label for Ingress and Egress and allows nothing either way', () => {
+    const podLabels = { 'socat-triage.security/quarantine': '8c6ad2f1e1a94ac1a0c3d4e5f6a7b8c9' };
+    const built = quarantinePolicy({ namespace: 'payments', podLabels });
+    const { v11: doc, v12 } = readBoth(built.yaml);
+    expect(doc).toEqual(v12);
+    expect(doc).toEqual(built.manifest);
+    expect(doc.spec).toEqual({ podSelector: { matchLabels: podLabels }, policyTypes: ['Ingress', 'Egress'] });
+    expect(built.name).toMatch(/^socat-triage-quarantine-[0-9a-f]{8}$/);
+    expect(quarantinePolicy({ namespace: 'payments', podLabels: { 'socat-triage.security/quarantine': 'other' } }).name).not.toBe(built.name);
+    expect(() => quarantinePolicy({ namespace: 'payments', podLabels: {} })).toThrow(/every pod/);
   });
 });
 
