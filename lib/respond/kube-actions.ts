@@ -22,7 +22,7 @@ import type { ConfigurationOptions } from '@kubernetes/client-node';
 import type { KubeApis } from '../clients.js';
 import { kubeCall, KubeApiError } from '../gather/kube.js';
 import type { PermissionUse } from '../permissions.js';
-import { c2EgressPolicy, CREATED_BY_LABEL, quarantinePolicy, type NetworkPolicyManifest } from '../report/network-policy.js';
+import { c2EgressPolicy, CREATED_BY_LABEL, isLabelValue, quarantinePolicy, type NetworkPolicyManifest } from '../report/network-policy.js';
 import { c2BlockPolicy, clusterPodSelector, type Selector } from '../report/runbook.js';
 import { cleanLine } from '../sanitize.js';
 import { shellJoin } from '../shell/quote.js';
@@ -173,7 +173,9 @@ export function planIsolate(ctx: PlanContext): ResponsePlan {
   const policy = quarantinePolicy({ namespace, podLabels: { [QUARANTINE_LABEL]: value } });
   // Only a Deployment's ReplicaSet is known to select on a label the pod carries; other controllers' selectors are
   // user-defined and not in the report, so removing a guessed label could orphan nothing or everything.
-  const hash = Object.hasOwn(seen.labels, POD_TEMPLATE_HASH) && (seen.topOwnerKind === 'Deployment' || seen.topOwnerKind === 'ReplicaSet') ? seen.labels[POD_TEMPLATE_HASH]! : null;
+  // The value goes back into the undo command: only a valid label value (what the API server stores) is taken.
+  const seenHash = Object.hasOwn(seen.labels, POD_TEMPLATE_HASH) ? seen.labels[POD_TEMPLATE_HASH]! : null;
+  const hash = seenHash !== null && isLabelValue(seenHash) && (seen.topOwnerKind === 'Deployment' || seen.topOwnerKind === 'ReplicaSet') ? seenHash : null;
   const labels: Record<string, string | null> = { [QUARANTINE_LABEL]: value };
   if (hash !== null) labels[POD_TEMPLATE_HASH] = null;
 
@@ -474,7 +476,7 @@ export function executeCordon(plan: ResponsePlan, kube: KubeApis, options: Execu
     const [get, patch] = plan.requests as [PlannedRequest, PlannedRequest];
     const node = await send(run.kube, get, run.signal);
     if (!node.ok) return run.record('failed', node.detail, null);
-    const name = (node.body as { metadata?: { name?: string } }).metadata?.name ?? get.path;
+    const name = decodeURIComponent(get.path.slice(get.path.lastIndexOf('/') + 1));
     if ((node.body as { spec?: { unschedulable?: boolean } }).spec?.unschedulable === true) return run.record('already_done', `Node ${name} was already cordoned.`);
     const patched = await send(run.kube, patch, run.signal);
     if (!patched.ok) return run.record('failed', patched.detail, null);

@@ -144,6 +144,12 @@ describe('planning isolate', () => {
     expect(plan.reason).toMatch(/no replacement starts/);
   });
 
+  it('a pod-template-hash that is no valid label value is not removed, so it never reaches the undo command', () => {
+    const plan = planIsolate(ctx(subject({ pod: { source: 'kubernetes', labels: { app: 'nginx', 'pod-template-hash': "x'; touch /tmp/p #" }, topOwnerKind: 'Deployment' } })));
+    expect(plan.requests[2]!.body).toEqual({ metadata: { labels: { [QUARANTINE_LABEL]: quarantineValue(FINDING) } } });
+    expect(plan.undo).not.toContain('pod-template-hash');
+  });
+
   it('refuses an unknown pod or labels, a non-enforcing cluster, and names that are not Kubernetes names', () => {
     expect(planIsolate(ctx(subject({ pod: null }))).reason).toMatch(/labels .* are unknown/);
     expect(planIsolate(ctx(subject({ pod: { source: 'finding', labels: {}, topOwnerKind: null } }))).allowed).toBe(false);
