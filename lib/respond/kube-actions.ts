@@ -27,6 +27,7 @@ import { c2BlockPolicy, clusterPodSelector, type Selector } from '../report/runb
 import { cleanLine } from '../sanitize.js';
 import { shellJoin } from '../shell/quote.js';
 import { canonicalTimestamp } from '../timestamp.js';
+import { captured, refusedPlan } from './plan.js';
 import type { PlanContext, PlannedRequest, ResponseAction, ResponsePlan, ResponseRecord } from './types.js';
 
 /**
@@ -70,10 +71,6 @@ function isNamespaceName(name: string | null): name is string {
 
 function isObjectName(name: string | null): name is string {
   return name !== null && DNS1123_SUBDOMAIN.test(name);
-}
-
-function refuse(action: ResponseAction, reason: string): ResponsePlan {
-  return { action, allowed: false, reason, requests: [], undo: null };
 }
 
 const NOT_ENFORCED = 'The cluster does not enforce NetworkPolicy (neither Dataplane V2 nor network policy enforcement is on)';
@@ -132,11 +129,11 @@ function clusterSelector(ctx: PlanContext, namespace: string): Selector {
 
 export function planBlockC2(ctx: PlanContext): ResponsePlan {
   const namespace = ctx.subject.workload.namespace;
-  if (!isNamespaceName(namespace)) return refuse('block-c2', 'The namespace is missing or is not a valid Kubernetes namespace name, so no policy can be created in it.');
+  if (!isNamespaceName(namespace)) return refusedPlan('block-c2', 'The namespace is missing or is not a valid Kubernetes namespace name, so no policy can be created in it.');
   const block = c2BlockPolicy(ctx.subject.c2, null, namespace, clusterSelector(ctx, namespace));
-  if ('reason' in block) return refuse('block-c2', block.reason);
+  if ('reason' in block) return refusedPlan('block-c2', block.reason);
   const enforcement = enforcementRefusal(ctx, 'the policy');
-  if (enforcement !== null) return refuse('block-c2', enforcement);
+  if (enforcement !== null) return refusedPlan('block-c2', enforcement);
   return {
     action: 'block-c2',
     allowed: true,
@@ -161,13 +158,13 @@ export function quarantineValue(findingName: string): string {
 
 export function planIsolate(ctx: PlanContext): ResponsePlan {
   const { namespace, pod } = ctx.subject.workload;
-  if (!isNamespaceName(namespace) || !isObjectName(pod)) return refuse('isolate', 'The namespace or pod is missing or is not a valid Kubernetes name, so the pod cannot be addressed.');
+  if (!isNamespaceName(namespace) || !isObjectName(pod)) return refusedPlan('isolate', 'The namespace or pod is missing or is not a valid Kubernetes name, so the pod cannot be addressed.');
   const seen = ctx.subject.pod;
   if (seen === null || seen.source !== 'kubernetes') {
-    return refuse('isolate', "The pod was not read from the cluster, so its labels (and whether relabelling releases it from its controller) are unknown. Use delete-pod after capture, or the runbook's steps.");
+    return refusedPlan('isolate', "The pod was not read from the cluster, so its labels (and whether relabelling releases it from its controller) are unknown. Use delete-pod after capture, or the runbook's steps.");
   }
   const enforcement = enforcementRefusal(ctx, 'the quarantine policy');
-  if (enforcement !== null) return refuse('isolate', enforcement);
+  if (enforcement !== null) return refusedPlan('isolate', enforcement);
 
   const value = quarantineValue(ctx.subject.findingName);
   const policy = quarantinePolicy({ namespace, podLabels: { [QUARANTINE_LABEL]: value } });
@@ -206,8 +203,8 @@ export function planIsolate(ctx: PlanContext): ResponsePlan {
 
 export function planCordon(ctx: PlanContext): ResponsePlan {
   const node = ctx.subject.workload.node ?? ctx.subject.node?.name ?? null;
-  if (node === null) return refuse('cordon', 'The node is unknown (neither the finding nor the pod names it).');
-  if (!isObjectName(node)) return refuse('cordon', 'The node name is not a valid Kubernetes node name, so the node cannot be addressed.');
+  if (node === null) return refusedPlan('cordon', 'The node is unknown (neither the finding nor the pod names it).');
+  if (!isObjectName(node)) return refusedPlan('cordon', 'The node name is not a valid Kubernetes node name, so the node cannot be addressed.');
   return {
     action: 'cordon',
     allowed: true,
@@ -221,13 +218,9 @@ export function planCordon(ctx: PlanContext): ResponsePlan {
   };
 }
 
-function captured(ctx: PlanContext): boolean {
-  return ctx.previous.some((r) => r.action === 'capture' && (r.result === 'done' || r.result === 'already_done'));
-}
-
 export function planDeletePod(ctx: PlanContext): ResponsePlan {
   const { namespace, pod } = ctx.subject.workload;
-  if (!isNamespaceName(namespace) || !isObjectName(pod)) return refuse('delete-pod', 'The namespace or pod is missing or is not a valid Kubernetes name, so the pod cannot be addressed.');
+  if (!isNamespaceName(namespace) || !isObjectName(pod)) return refusedPlan('delete-pod', 'The namespace or pod is missing or is not a valid Kubernetes name, so the pod cannot be addressed.');
   const deleted = ctx.previous.find((r) => r.action === 'delete-pod' && (r.result === 'done' || r.result === 'already_done'));
   if (deleted !== undefined) {
     // A StatefulSet recreates its pod under the same name: deleting "again" would delete the replacement.
@@ -239,8 +232,8 @@ export function planDeletePod(ctx: PlanContext): ResponsePlan {
       undo: null,
     };
   }
-  if (!captured(ctx) && !ctx.force) {
-    return refuse(
+  if (!captured(ctx.previous) && !ctx.force) {
+    return refusedPlan(
       'delete-pod',
       "No evidence has been captured for this detection, and deleting the pod loses its memory, its writable layer and whatever socat left there. Run capture first (it snapshots the node's boot disk and keeps the evidence files), or approve again with --force to delete without it.",
     );
