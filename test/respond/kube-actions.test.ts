@@ -29,6 +29,13 @@ import {
 } from '../../lib/respond/kube-actions.js';
 import type { PlanContext, ResponsePlan, ResponseRecord, ResponseSubject } from '../../lib/respond/types.js';
 import { parseSocatArgs } from '../../lib/socat/args.js';
+import { parseNotification } from '../../lib/finding/parse.js';
+import { podFromFinding } from '../../lib/gather/pod.js';
+import type { ClusterSection } from '../../lib/gather/sections.js';
+import { analyzeFinding, OFFLINE } from '../../lib/report/analyze.js';
+import { subjectFromReport } from '../../lib/respond/subject.js';
+import { parse as parseYaml } from 'yaml';
+import { notificationFixture } from '../support/fixtures.js';
 import { missingShells, runWithStandIns, SHELLS } from '../support/recording-shell.js';
 import { startKubeEmulator, type KubeEmulator, type KubeObject } from '../emulators/kube-emulator.js';
 
@@ -114,6 +121,33 @@ describe('planning block-c2', () => {
     for (const namespace of ['a/b', '..', 'Shop', '', null]) {
       expect(planBlockC2(ctx(subject({ workload: { namespace, pod: POD, container: null, node: NODE } }))).allowed).toBe(false);
     }
+  });
+});
+
+describe('block-c2 and the runbook decide once', () => {
+  /** The socat-v2 notification fixture triaged with its pod read from the cluster and an enforcing cluster. */
+  function triaged(enforced: boolean | null) {
+    const f = parseNotification(notificationFixture('socat-v2'));
+    const pod = { ...podFromFinding(f, f.workload.namespace!, f.workload.pod!), source: 'kubernetes' as const, labels: Object.fromEntries(f.podLabels!.map((l) => [l.name, l.value])) };
+    const cluster = { networkPolicyEnforced: enforced, labels: {}, ownerLabels: {}, access: null } as unknown as ClusterSection;
+    return analyzeFinding(f, { sections: { pod, cluster }, gaps: OFFLINE.gaps.filter((g) => g.section !== 'pod' && g.section !== 'cluster') });
+  }
+
+  it('applies exactly the manifest the runbook step prints, for a report as the triage makes it', () => {
+    const report = triaged(true);
+    const plan = planBlockC2(ctx(subjectFromReport(report, null)));
+    const step = report.runbook.steps.find((s) => s.id === 'block_c2_egress')!;
+    const yaml = step.command!.slice(step.command!.indexOf('\n') + 1, step.command!.lastIndexOf('\n') + 1);
+    expect(plan.allowed).toBe(true);
+    expect(plan.requests[0]!.body).toEqual(parseYaml(yaml, { version: '1.1' }));
+    expect(plan.requests[0]!.path).toBe('/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies');
+    expect(step.note).toContain(plan.undo!.replace(/^kubectl delete networkpolicy (\S+) .*$/, '$1'));
+  });
+
+  it('refuses where the runbook warns: enforcement unknown', () => {
+    const report = triaged(null);
+    expect(report.runbook.steps.find((s) => s.id === 'block_c2_egress')!.warning).toMatch(/could not tell/);
+    expect(planBlockC2(ctx(subjectFromReport(report, null))).allowed).toBe(false);
   });
 });
 
