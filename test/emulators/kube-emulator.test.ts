@@ -154,7 +154,7 @@ describe('kube emulator', () => {
       ['POST', '/api/v1/namespaces/shop/pods'],
       ['DELETE', '/api/v1/nodes/n1'],
       ['PATCH', '/apis/apps/v1/namespaces/shop/replicasets/w'],
-      ['DELETE', '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/p'],
+      ['PATCH', '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/p'],
     ];
     for (const [method, path] of calls) {
       const r = await raw(method, path, { contentType: 'application/json' });
@@ -392,5 +392,28 @@ describe('the writes the responder makes', () => {
     seedPod();
     expect((await raw('DELETE', '/api/v1/namespaces/shop/pods/web-0')).body.message).toContain('cannot delete resource "pods" in API group "" in the namespace "shop"');
     expect(emulator.get('Pod', 'web-0', 'shop')).toBeDefined();
+  });
+});
+
+describe('discovery, for kubectl', () => {
+  it('lists only what it serves, with the verbs it answers', async () => {
+    const core = await raw('GET', '/api/v1');
+    expect(core.body.kind).toBe('APIResourceList');
+    const byName = Object.fromEntries((core.body.resources as { name: string; verbs: string[]; namespaced: boolean }[]).map((r) => [r.name, r]));
+    expect(byName.pods).toMatchObject({ namespaced: true, verbs: ['get', 'patch', 'delete'] });
+    expect(byName.nodes).toMatchObject({ namespaced: false, verbs: ['get', 'patch'] });
+    expect((await raw('GET', '/apis')).body.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'batch', 'networking.k8s.io']);
+    expect((await raw('GET', '/apis/networking.k8s.io/v1')).body.resources).toEqual([
+      { name: 'networkpolicies', singularName: 'networkpolicy', namespaced: true, kind: 'NetworkPolicy', verbs: ['get', 'create', 'update', 'delete'] },
+    ]);
+    expect((await raw('GET', '/apis/policy/v1')).status).toBe(404);
+  });
+
+  it('deletes a NetworkPolicy (the undo of block-c2 and isolate), then answers 404', async () => {
+    emulator.seed({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p', namespace: 'shop' }, spec: { podSelector: {} } });
+    const path = '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/p';
+    expect((await raw('DELETE', path, { body: '', contentType: 'application/json' })).status).toBe(200);
+    expect(emulator.get('NetworkPolicy', 'p', 'shop')).toBeUndefined();
+    expect((await raw('DELETE', path, { body: '', contentType: 'application/json' })).status).toBe(404);
   });
 });

@@ -68,7 +68,8 @@ const VERB_OF_METHOD: Readonly<Record<string, string>> = { GET: 'get', POST: 'cr
 
 /** The verbs served per resource besides get; any other answers 405. */
 const WRITES: Readonly<Record<string, ReadonlySet<string>>> = {
-  networkpolicies: new Set(['create', 'update']),
+  // delete: the undo of block-c2 and isolate (kubectl delete networkpolicy), run by the tests with real kubectl.
+  networkpolicies: new Set(['create', 'update', 'delete']),
   pods: new Set(['patch', 'delete']),
   nodes: new Set(['patch']),
 };
@@ -491,6 +492,30 @@ function plainMergePatch(v: unknown): boolean {
   return Object.entries(v).every(([k, x]) => !k.startsWith('$') && plainMergePatch(x));
 }
 
+/**
+ * The discovery documents kubectl reads to map "node", "pod" or
+ * "networkpolicy" to a resource path (https://kubernetes.io/docs/reference/using-api/api-concepts/#discovery-api,
+ * the unaggregated form): /api, /api/v1, /apis, /apis/GROUP/v1. They list
+ * only what this emulator serves, with the verbs it answers.
+ */
+function discovery(path: string): unknown {
+  const verbs = (t: ResourceType) => ['get', ...[...(WRITES[t.resource] ?? [])]];
+  const resources = (group: string) =>
+    RESOURCE_TYPES.filter((t) => t.group === group).map((t) => ({ name: t.resource, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind, verbs: verbs(t) }));
+  const groups: string[] = [...new Set(RESOURCE_TYPES.map((t) => t.group).filter((g) => g !== ''))];
+  // kubectl asks the server's version first (it only warns when the answer is missing).
+  if (path === '/version') return { major: '1', minor: '32', gitVersion: 'v1.32.0-emulator', platform: 'linux/amd64' };
+  if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+  if (path === '/api/v1') return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'v1', resources: resources('') };
+  if (path === '/apis') {
+    const version = (g: string) => ({ groupVersion: `${g}/v1`, version: 'v1' });
+    return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => ({ name: g, versions: [version(g)], preferredVersion: version(g) })) };
+  }
+  const m = /^\/apis\/([^/]+)\/v1$/.exec(path);
+  if (m && groups.includes(m[1]!)) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${m[1]}/v1`, resources: resources(m[1]!) };
+  return null;
+}
+
 function rfc3339Seconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -552,6 +577,10 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     entry.authorized = bearerOk(req.headers.authorization);
     if (!entry.authorized) return { status: 401, body: statusBody(401, 'Unauthorized', 'Unauthorized') };
     const verb = VERB_OF_METHOD[req.method ?? ''];
+    if (verb === 'get') {
+      const listing = discovery(path);
+      if (listing !== null) return { status: 200, body: listing };
+    }
     const r = route(path);
     if (!r || verb === undefined) return { status: 404, body: statusBody(404, 'NotFound', 'the server could not find the requested resource', {}) };
     // Authorization runs before the resource's handler, so a denied verb is 403 whether or not the object exists.

@@ -12,6 +12,11 @@
  * through lib/socat.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createKubeApis, EMULATOR_ACCESS_TOKEN, type KubeApis } from '../../lib/clients.js';
 import { c2EgressPolicy, QUARANTINE_PREFIX } from '../../lib/report/network-policy.js';
 import {
@@ -37,7 +42,7 @@ import { subjectFromReport } from '../../lib/respond/subject.js';
 import { parse as parseYaml } from 'yaml';
 import { notificationFixture } from '../support/fixtures.js';
 import { missingShells, runWithStandIns, SHELLS } from '../support/recording-shell.js';
-import { startKubeEmulator, type KubeEmulator, type KubeObject } from '../emulators/kube-emulator.js';
+import { base64Pem, kubeTestCert, startKubeEmulator, type KubeEmulator, type KubeObject } from '../emulators/kube-emulator.js';
 
 const FINDING = 'organizations/123456789012/sources/9876543210/findings/8c6ad2f1e1a94ac1a0c3d4e5f6a7b8c9';
 const NS = 'shop';
@@ -426,5 +431,84 @@ describe('undo commands in every shell', () => {
         });
       }
     }
+  });
+});
+
+/**
+ * kubectl is the oracle for what cordon sends and for whether each undo
+ * command really restores the cluster: run here against the emulator (its
+ * discovery documents let kubectl resolve the resources). Where kubectl is not
+ * installed the block shows as skipped, with the reason in its title.
+ */
+const KUBECTL = '/usr/bin/kubectl';
+const HAVE_KUBECTL = existsSync(KUBECTL);
+(HAVE_KUBECTL ? describe : describe.skip)(HAVE_KUBECTL ? 'real kubectl against the emulator' : 'real kubectl against the emulator: NOT RUN, kubectl is not installed', () => {
+  let emulator: KubeEmulator;
+  let kube: KubeApis;
+  let dir: string;
+  const options = { approver: 'oncall@example.com' };
+
+  beforeAll(async () => {
+    emulator = await startKubeEmulator();
+    kube = await createKubeApis(emulator.access, EMULATOR_ACCESS_TOKEN);
+    dir = await mkdtemp(path.join(tmpdir(), 'kube-actions-kubectl-'));
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'emulator', cluster: { server: `https://127.0.0.1:${emulator.port}`, 'certificate-authority-data': base64Pem(kubeTestCert('ca.crt')) } }],
+      users: [{ name: 'responder', user: { token: emulator.token } }],
+      contexts: [{ name: 'emulator', context: { cluster: 'emulator', user: 'responder' } }],
+      'current-context': 'emulator',
+    };
+    await writeFile(path.join(dir, 'kubeconfig'), JSON.stringify(kubeconfig));
+  });
+  afterAll(async () => {
+    await emulator.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    emulator.reset();
+    emulator.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: NS, labels: { ...LABELS } }, spec: { nodeName: NODE, containers: [{ name: 'nginx', image: 'nginx:1.14.2' }] } });
+    emulator.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE }, spec: { podCIDR: '10.8.0.0/24' } });
+  });
+
+  /** The command in bash with the real kubectl on PATH; asynchronous, so the emulator in this process can answer. */
+  function bash(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile('bash', ['-c', command], { env: { PATH: '/usr/bin:/bin', HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig') }, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  it('kubectl cordon reads the node and sends the strategic merge patch the cordon plan sends', async () => {
+    const plan = planCordon(ctx());
+    expect(await bash(`kubectl cordon ${NODE}`)).toMatchObject({ code: 0, stdout: `node/${NODE} cordoned\n` });
+    const node = emulator.requestLog.filter((e) => e.path === `/api/v1/nodes/${NODE}`);
+    expect(node.map((e) => ({ method: e.method, path: e.path, body: e.body ?? null, ...(e.method === 'PATCH' ? { contentType: e.contentType } : {}) }))).toEqual(
+      plan.requests.map(({ method, path: p, body, contentType }) => ({ method, path: p, body, ...(contentType ? { contentType } : {}) })),
+    );
+  });
+
+  it('each undo command restores what its action changed', async () => {
+    const node = emulator.get('Node', NODE)!;
+    const cordon = planCordon(ctx());
+    expect((await executeCordon(cordon, kube, options)).result).toBe('done');
+    expect(await bash(cordon.undo!)).toMatchObject({ code: 0 });
+    expect(emulator.get('Node', NODE)?.spec).toEqual(node.spec);
+
+    const isolate = planIsolate(ctx());
+    const isolateName = (isolate.requests[0]!.body as { metadata: { name: string } }).metadata.name;
+    expect((await executeIsolate(isolate, kube, options)).result).toBe('done');
+    expect(await bash(isolate.undo!)).toMatchObject({ code: 0 });
+    expect(emulator.get('Pod', POD, NS)?.metadata.labels).toEqual(LABELS);
+    expect(emulator.get('NetworkPolicy', isolateName, NS)).toBeUndefined();
+
+    const block = planBlockC2(ctx());
+    const blockName = (block.requests[0]!.body as { metadata: { name: string } }).metadata.name;
+    expect((await executeBlockC2(block, kube, options)).result).toBe('done');
+    expect(emulator.get('NetworkPolicy', blockName, NS)).toBeDefined();
+    expect(await bash(block.undo!)).toMatchObject({ code: 0 });
+    expect(emulator.get('NetworkPolicy', blockName, NS)).toBeUndefined();
   });
 });
