@@ -8,9 +8,10 @@
  *
  * It serves the reads the gatherers make (GET of single objects) and the
  * writes the responder's Kubernetes actions make (lib/respond/kube-actions.ts):
- * NetworkPolicy create and replace, pod and node PATCH (merge patch, and
- * strategic merge patch for patches without lists or directives), pod
- * DELETE. Everything else is answered the way an API server does, with
+ * NetworkPolicy create, replace and delete, pod and node PATCH (merge patch,
+ * and strategic merge patch for patches without lists or directives), pod
+ * DELETE; and the discovery documents kubectl reads, so tests can run real
+ * kubectl against it. Everything else is answered the way an API server does, with
  * Status bodies of the real shape (API conventions, "Response Status Kind":
  * https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#response-status-kind):
  * 401 without the bearer token, 403 for denied verbs and resources, 404 for
@@ -745,34 +746,8 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     const path = new URL(req.url ?? '/', 'https://emulator').pathname;
     const entry: KubeRequestLogEntry = { method: req.method ?? '', path, authorized: false, status: null, clientAborted: false };
     log.push(entry);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const received = receivedBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
-      if (received.text !== '') {
-        entry.body = received.parsed === undefined ? received.text : received.parsed;
-        if (received.contentType !== undefined) entry.contentType = received.contentType;
-      }
-      respond(res, entry, path, decide(req, path, entry, received));
-    });
-  }
-
-  function respond(res: ServerResponse, entry: KubeRequestLogEntry, path: string, answer: Answer): void {
     let timer: NodeJS.Timeout | undefined;
-    const send = () => {
-      if (timer) pendingTimers.delete(timer);
-      if (res.destroyed || res.writableEnded) return;
-      const payload = answer.raw ?? JSON.stringify(answer.body);
-      res.writeHead(answer.status, {
-        'content-type': 'application/json',
-        'cache-control': 'no-cache, private',
-        'audit-id': randomUUID(),
-        'content-length': Buffer.byteLength(payload),
-        ...answer.headers,
-      });
-      res.end(payload);
-      entry.status = answer.status;
-    };
+    // Listened for from the start: a client can go away while its body is still arriving.
     res.on('close', () => {
       if (!res.writableEnded) {
         entry.clientAborted = true;
@@ -782,13 +757,37 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
         }
       }
     });
-    const delay = latencyFor(path);
-    if (delay > 0) {
-      timer = setTimeout(send, delay);
-      pendingTimers.add(timer);
-    } else {
-      send();
-    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const received = receivedBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
+      if (received.text !== '') {
+        entry.body = received.parsed === undefined ? received.text : received.parsed;
+        if (received.contentType !== undefined) entry.contentType = received.contentType;
+      }
+      const answer = decide(req, path, entry, received);
+      const send = () => {
+        if (timer) pendingTimers.delete(timer);
+        if (res.destroyed || res.writableEnded) return;
+        const payload = answer.raw ?? JSON.stringify(answer.body);
+        res.writeHead(answer.status, {
+          'content-type': 'application/json',
+          'cache-control': 'no-cache, private',
+          'audit-id': randomUUID(),
+          'content-length': Buffer.byteLength(payload),
+          ...answer.headers,
+        });
+        res.end(payload);
+        entry.status = answer.status;
+      };
+      const delay = latencyFor(path);
+      if (delay > 0) {
+        timer = setTimeout(send, delay);
+        pendingTimers.add(timer);
+      } else {
+        send();
+      }
+    });
   }
 
   const server: Server = createServer({ key: kubeTestCert('server.key'), cert: kubeTestCert('server.crt') }, handle);
