@@ -202,7 +202,8 @@ export function planIsolate(ctx: PlanContext): ResponsePlan {
 }
 
 export function planCordon(ctx: PlanContext): ResponsePlan {
-  const node = ctx.subject.workload.node ?? ctx.subject.node?.name ?? null;
+  // An empty name from the finding is as good as none.
+  const node = ctx.subject.workload.node || ctx.subject.node?.name || null;
   if (node === null) return refusedPlan('cordon', 'The node is unknown (neither the finding nor the pod names it).');
   if (!isObjectName(node)) return refusedPlan('cordon', 'The node name is not a valid Kubernetes node name, so the node cannot be addressed.');
   return {

@@ -213,6 +213,7 @@ describe('planning cordon and delete-pod', () => {
     expect(plan.undo).toBe(`kubectl uncordon ${NODE}`);
     expect(planCordon(ctx(subject({ workload: { namespace: NS, pod: POD, container: null, node: null }, node: null }))).reason).toMatch(/node is unknown/);
     expect(planCordon(ctx(subject({ workload: { namespace: NS, pod: POD, container: null, node: '-rf' }, node: null }))).allowed).toBe(false);
+    expect(planCordon(ctx(subject({ workload: { namespace: NS, pod: POD, container: null, node: '' } }))).requests[0]!.path).toBe(`/api/v1/nodes/${NODE}`);
   });
 
   it('delete-pod is refused without a capture done for this detection, and names what to do instead', () => {
@@ -391,6 +392,18 @@ describe('execution through client-node against the Kubernetes emulator', () => 
     emulator.clearRequestLog();
     expect((await executeDeletePod(after, kube, options)).result).toBe('already_done');
     expect(emulator.requestLog).toEqual([]);
+  });
+
+  it('a server error or the deadline becomes a failed record naming the request, never a throw', async () => {
+    emulator.injectFault({ status: 503, match: '/networkpolicies' });
+    const unavailable = await executeBlockC2(planBlockC2(ctx()), kube, options);
+    expect(unavailable.result).toBe('failed');
+    expect(unavailable.detail).toMatch(/^POST \/apis\/networking\.k8s\.io\/v1\/namespaces\/shop\/networkpolicies answered 503 ServiceUnavailable/);
+    emulator.setLatency(5_000, '/nodes/');
+    const late = await executeCordon(planCordon(ctx()), kube, { ...options, signal: AbortSignal.timeout(200) });
+    expect(late.result).toBe('failed');
+    expect(late.detail).toMatch(/^GET \/api\/v1\/nodes\/\S+ failed: Kubernetes API call cut off at the deadline/);
+    emulator.setLatency(0, '/nodes/');
   });
 
   it('a refused plan is recorded as refused and sends nothing', async () => {
