@@ -16,6 +16,9 @@ import type { v2 as sccV2 } from '@google-cloud/security-center';
 import type { v1 as gkeV1 } from '@google-cloud/container';
 import type { v2 as loggingV2 } from '@google-cloud/logging';
 import type { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
+import type { DisksClient, InstancesClient, ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/index.js';
+import type { Storage } from '@google-cloud/storage';
+import { ConfigError } from './config.js';
 import { Created, firstTriageStarted, inCreateOrder, untilConnected } from './create-order.js';
 import { splitHostPort } from './endpoint.js';
 import { retry, SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
@@ -313,4 +316,75 @@ export async function createPubSubClient(config: { pubsubEmulatorHost: string | 
     // As in emulatorOptions: an explicit universe domain keeps google-auth-library off the metadata server.
     universeDomain: 'googleapis.com',
   });
+}
+
+// ---------------------------------------------------------------------------
+// Compute Engine and Cloud Storage (the capture action, lib/respond/capture.ts)
+
+/** The three Compute services the boot-disk snapshot uses. */
+export interface ComputeClients {
+  instances: InstancesClient;
+  disks: DisksClient;
+  zoneOperations: ZoneOperationsClient;
+}
+
+export type StorageClient = Storage;
+
+/** No gatherer uses these APIs, so DISABLED_GATHERERS cannot stand in: emulated elsewhere, they must be emulated too. */
+function requireEmulatorWhenEmulated(variable: string, host: string | null, emulated: boolean): void {
+  if (emulated && host === null) {
+    throw new ConfigError(variable, 'is unset while other emulators are set: a test or demo must never reach the real API; set it to the emulator');
+  }
+}
+
+/**
+ * @google-cloud/compute speaks only REST (HTTP/1.1 + JSON, gax's "fallback"
+ * transport; the client turns it on by itself). Against the emulator it is
+ * given plain http and an auth client that adds no credentials
+ * (google-auth-library's PassThroughClient), so nothing probes for
+ * Application Default Credentials or the metadata server. The service
+ * modules are imported one by one: the package root loads ~130 clients.
+ */
+export async function createComputeClients(config: { computeEmulatorHost: string | null; emulated: boolean }): Promise<ComputeClients> {
+  requireEmulatorWhenEmulated('COMPUTE_EMULATOR_HOST', config.computeEmulatorHost, config.emulated);
+  const [{ InstancesClient }, { DisksClient }, { ZoneOperationsClient }] = await Promise.all([
+    import('@google-cloud/compute/build/src/v1/instances_client.js'),
+    import('@google-cloud/compute/build/src/v1/disks_client.js'),
+    import('@google-cloud/compute/build/src/v1/zone_operations_client.js'),
+  ]);
+  let options: Record<string, unknown> = {};
+  if (config.computeEmulatorHost !== null) {
+    const hp = splitHostPort(config.computeEmulatorHost);
+    if (!hp) throw new Error(`not a host:port: ${JSON.stringify(config.computeEmulatorHost)}`);
+    const { PassThroughClient } = await import('google-auth-library');
+    // gax's REST stub builds `${protocol}://${servicePath}:${port}`; an IPv6 literal needs its brackets there.
+    const host = hp.host.includes(':') ? `[${hp.host}]` : hp.host;
+    options = { apiEndpoint: host, port: hp.port, protocol: 'http', authClient: new PassThroughClient(), universeDomain: 'googleapis.com' };
+  }
+  // Each client keeps its own copy of the options object (gax mutates it).
+  return {
+    instances: new InstancesClient({ ...options } as Record<string, never>),
+    disks: new DisksClient({ ...options } as Record<string, never>),
+    zoneOperations: new ZoneOperationsClient({ ...options } as Record<string, never>),
+  };
+}
+
+/**
+ * The Cloud Storage client. Against the emulator: apiEndpoint http://HOST:PORT,
+ * which the client treats as a custom endpoint and sends without credentials
+ * (its `useAuthWithCustomEndpoint` stays false). The client would also read
+ * STORAGE_EMULATOR_HOST from the process environment by itself, expecting a
+ * URL, for its JSON-API base URL; the capture action only uploads, and the
+ * upload URL is built from apiEndpoint alone (File#startSimpleUpload_), so
+ * the env object handed to createInstance() decides, as for every client.
+ */
+export async function createStorageClient(config: { storageEmulatorHost: string | null; emulated: boolean }): Promise<StorageClient> {
+  requireEmulatorWhenEmulated('STORAGE_EMULATOR_HOST', config.storageEmulatorHost, config.emulated);
+  const { Storage } = await import('@google-cloud/storage');
+  if (config.storageEmulatorHost === null) return new Storage();
+  const hp = splitHostPort(config.storageEmulatorHost);
+  if (!hp) throw new Error(`not a host:port: ${JSON.stringify(config.storageEmulatorHost)}`);
+  const host = hp.host.includes(':') ? `[${hp.host}]` : hp.host;
+  // A project id, so the client never asks Application Default Credentials for one.
+  return new Storage({ apiEndpoint: `http://${host}:${hp.port}`, projectId: 'emulator-project', universeDomain: 'googleapis.com' });
 }

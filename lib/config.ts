@@ -38,6 +38,18 @@ export interface Config {
   loggingEmulatorHost: string | null;
   contactsEmulatorHost: string | null;
   pubsubEmulatorHost: string | null;
+  /** host:port of a local Compute Engine emulator (the capture action's boot-disk snapshot); loopback only. */
+  computeEmulatorHost: string | null;
+  /** host:port of a local Cloud Storage emulator (the capture action's evidence upload); loopback only. */
+  storageEmulatorHost: string | null;
+  /**
+   * True when any *_EMULATOR_HOST is set. Then no client may reach a real
+   * Google API: the response clients (Compute, Storage), which no gatherer
+   * uses, refuse to be created without their own emulator (lib/clients.ts).
+   */
+  emulated: boolean;
+  /** The Cloud Storage bucket (with a retention policy) the capture action keeps evidence files in; null = not configured. */
+  evidenceBucket: string | null;
   /** projects/P/topics/T: one triage-completed message per triaged finding goes there; null = no fan-out. */
   fanoutTopic: string | null;
   /** All gatherers together get this long; what is not in by then becomes a gap. */
@@ -112,9 +124,38 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'LOGGING_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Cloud Logging emulator. Loopback only.' },
   { name: 'CONTACTS_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Essential Contacts emulator. Loopback only.' },
   { name: 'PUBSUB_EMULATOR_HOST', default: '(unset)', description: 'host:port of a local Pub/Sub emulator for the fan-out. Loopback only (IPv4 or localhost).' },
+  {
+    name: 'COMPUTE_EMULATOR_HOST',
+    default: '(unset)',
+    description: 'host:port of a local Compute Engine emulator (the capture action). Loopback only; required for capture once another emulator is set.',
+  },
+  {
+    name: 'STORAGE_EMULATOR_HOST',
+    default: '(unset)',
+    description: 'host:port of a local Cloud Storage emulator (the capture action). Loopback only; required for the evidence upload once another emulator is set.',
+  },
+  {
+    name: 'EVIDENCE_BUCKET',
+    default: '(unset: snapshot only)',
+    description: 'Cloud Storage bucket, with a retention policy, where the capture action keeps the evidence files (never overwritten); unset: the boot-disk snapshot alone is taken and the record says the files were not kept.',
+  },
 ];
 
 export const GATHERER_SECTIONS = ['relatedFindings', 'cluster', 'node', 'pod', 'podLogs', 'auditLogs', 'nodeLogs', 'nodeK8sLogs', 'namespace', 'contacts'] as const;
+
+/**
+ * Cloud Storage bucket names: 3-63 characters of lowercase letters, digits,
+ * '-', '_' (dotted names up to 222, each part at most 63), starting and
+ * ending with a letter or digit; never an IP address or a "goog" prefix.
+ * https://cloud.google.com/storage/docs/buckets#naming
+ */
+export function isBucketName(name: string): boolean {
+  if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(name)) return false;
+  if (!name.includes('.') && name.length > 63) return false;
+  if (name.split('.').some((part) => part.length === 0 || part.length > 63)) return false;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith('goog') || /g(?:oo|0{2})gle/.test(name)) return false;
+  return true;
+}
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SOURCE_NAME = /^organizations\/\d{1,32}\/sources\/\d{1,32}$/;
@@ -240,7 +281,17 @@ export function parseConfig(env: Env): Config {
     LOGGING_EMULATOR_HOST: parseEmulatorHost(env, 'LOGGING_EMULATOR_HOST'),
     CONTACTS_EMULATOR_HOST: parseEmulatorHost(env, 'CONTACTS_EMULATOR_HOST'),
   };
-  requireCompleteEmulation(emulators, disabledGatherers);
+  // The response APIs: no gatherer to disable, so they join the all-or-nothing rule through `emulated`
+  // (set alone, they still require the gatherers' emulators).
+  const responseEmulators = {
+    COMPUTE_EMULATOR_HOST: parseEmulatorHost(env, 'COMPUTE_EMULATOR_HOST'),
+    STORAGE_EMULATOR_HOST: parseEmulatorHost(env, 'STORAGE_EMULATOR_HOST'),
+  };
+  requireCompleteEmulation({ ...emulators, ...responseEmulators }, disabledGatherers);
+  const evidenceBucket = read(env, 'EVIDENCE_BUCKET') ?? null;
+  if (evidenceBucket !== null && !isBucketName(evidenceBucket)) {
+    throw new ConfigError('EVIDENCE_BUCKET', `expected a Cloud Storage bucket name (lowercase letters, digits, '-', '_', '.'), got ${JSON.stringify(evidenceBucket)}`);
+  }
   const fanoutTopic = read(env, 'FANOUT_TOPIC') ?? null;
   if (fanoutTopic !== null && !/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/.test(fanoutTopic)) {
     throw new ConfigError('FANOUT_TOPIC', `expected projects/PROJECT_ID/topics/TOPIC, got ${JSON.stringify(fanoutTopic)}`);
@@ -261,6 +312,10 @@ export function parseConfig(env: Env): Config {
     loggingEmulatorHost: emulators.LOGGING_EMULATOR_HOST,
     contactsEmulatorHost: emulators.CONTACTS_EMULATOR_HOST,
     pubsubEmulatorHost,
+    computeEmulatorHost: responseEmulators.COMPUTE_EMULATOR_HOST,
+    storageEmulatorHost: responseEmulators.STORAGE_EMULATOR_HOST,
+    emulated: [...Object.values(emulators), pubsubEmulatorHost, ...Object.values(responseEmulators)].some((h) => h !== null),
+    evidenceBucket,
     fanoutTopic,
     gatherDeadlineMs: parseInteger(env, 'GATHER_DEADLINE_MS', 20000, 100, 300000),
     disabledGatherers,

@@ -71,6 +71,45 @@ export interface ResponseRecord {
   /** One or two sentences: what changed, or why not. */
   detail: string;
   undo: string | null;
+  /** capture only: what was preserved, where, and each evidence object's sha256. */
+  capture?: CaptureArtifacts;
+}
+
+/** What a capture preserved (lib/respond/capture.ts). */
+export interface CaptureArtifacts {
+  snapshot: {
+    project: string;
+    zone: string;
+    disk: string;
+    name: string;
+    /** created: by this run; already_existed: an earlier run (re-delivery) made it; not_taken: refused or failed. */
+    state: 'created' | 'already_existed' | 'not_taken';
+    /** The zone operation that made it; null when none was started here. */
+    operation: string | null;
+  };
+  evidence: {
+    /** null when EVIDENCE_BUCKET is not configured. */
+    bucket: string | null;
+    /** Where the files came from and as of when (e.g. `triage --save-evidence` output given with --evidence DIR). */
+    origin: string | null;
+    objects: CapturedObject[];
+    /** Why evidence files were not kept (no bucket, no files); null when they were handed over. */
+    notKept: string | null;
+  };
+}
+
+export interface CapturedObject {
+  /** The evidence file's name (lib/gather/evidence.ts, finding.json, evidence.json). */
+  file: string;
+  /** Object name in the bucket. */
+  object: string;
+  /** hex sha256 of the bytes kept; the object's name includes the set's digest, so an existing object holds these bytes. */
+  sha256: string;
+  bytes: number;
+  /** stored: written by this run; already_stored: the same object (same bytes) was kept by an earlier run; not_stored: failed. */
+  state: 'stored' | 'already_stored' | 'not_stored';
+  /** The object's generation when written here; null otherwise. */
+  generation: string | null;
 }
 
 /**
@@ -102,4 +141,20 @@ export interface PlanContext {
   /** --force: delete-pod without capture, cluster changes on a benign verdict. */
   force: boolean;
   now: Date;
+  /** capture only: the evidence files to keep and the bucket for them; absent or null: the snapshot alone. */
+  evidence?: CaptureEvidence | null;
+}
+
+/** The evidence files handed to the capture action (the files `triage --save-evidence DIR` writes). */
+export interface CaptureEvidence {
+  /** EVIDENCE_BUCKET; null when not configured. */
+  bucket: string | null;
+  files: readonly EvidenceFileBytes[];
+  /** For the record: where the files came from and as of when. */
+  origin: string;
+}
+
+export interface EvidenceFileBytes {
+  name: string;
+  bytes: Uint8Array;
 }
