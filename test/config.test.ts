@@ -30,9 +30,21 @@ describe('parseConfig', () => {
       cacheMaxEntries: 1000,
       contactsEmulatorHost: null,
       pubsubEmulatorHost: null,
+      computeEmulatorHost: null,
+      storageEmulatorHost: null,
+      emulated: false,
+      evidenceBucket: null,
       fanoutTopic: null,
       verdict: DEFAULT_VERDICT_SETTINGS,
     });
+  });
+
+  it('reads the capture action\'s variables; any emulator marks the whole configuration emulated', () => {
+    const all = { SCC_EMULATOR_HOST: '127.0.0.1:1', GKE_EMULATOR_HOST: '127.0.0.1:2', LOGGING_EMULATOR_HOST: '127.0.0.1:3', CONTACTS_EMULATOR_HOST: '127.0.0.1:4' };
+    const c = parseConfig({ SCC_SOURCE_NAME: SOURCE, ...all, COMPUTE_EMULATOR_HOST: '127.0.0.1:5', STORAGE_EMULATOR_HOST: '[::1]:6', EVIDENCE_BUCKET: 'shop-sec-evidence' });
+    expect(c).toMatchObject({ computeEmulatorHost: '127.0.0.1:5', storageEmulatorHost: '[::1]:6', evidenceBucket: 'shop-sec-evidence', emulated: true });
+    // The gatherers' emulators alone: emulated, so the Compute and Storage clients refuse to reach the real APIs (lib/clients.ts).
+    expect(parseConfig({ SCC_SOURCE_NAME: SOURCE, ...all })).toMatchObject({ emulated: true, computeEmulatorHost: null, storageEmulatorHost: null });
   });
 
   it('reads every variable', () => {
@@ -73,6 +85,12 @@ describe('parseConfig', () => {
     [{ SCC_SOURCE_NAME: SOURCE, FANOUT_TOPIC: 'triage-results' }, 'FANOUT_TOPIC', /projects\/PROJECT_ID\/topics\/TOPIC/],
     [{ SCC_SOURCE_NAME: SOURCE, FANOUT_TOPIC: 'projects/sec-tools/topics/triage', SCC_EMULATOR_HOST: '127.0.0.1:1', GKE_EMULATOR_HOST: '127.0.0.1:2', LOGGING_EMULATOR_HOST: '127.0.0.1:3', CONTACTS_EMULATOR_HOST: '127.0.0.1:4' }, 'PUBSUB_EMULATOR_HOST', /unset FANOUT_TOPIC/],
     [{ SCC_SOURCE_NAME: SOURCE, ADMIN_PRINCIPALS: 'system:admin' }, 'ADMIN_PRINCIPALS', /./],
+    [{ SCC_SOURCE_NAME: SOURCE, COMPUTE_EMULATOR_HOST: 'compute.googleapis.com:443' }, 'COMPUTE_EMULATOR_HOST', /loopback/],
+    [{ SCC_SOURCE_NAME: SOURCE, COMPUTE_EMULATOR_HOST: '127.0.0.1:5' }, 'SCC_EMULATOR_HOST', /is unset while other emulators are set/],
+    [{ SCC_SOURCE_NAME: SOURCE, STORAGE_EMULATOR_HOST: '127.0.0.1:6' }, 'SCC_EMULATOR_HOST', /is unset while other emulators are set/],
+    [{ SCC_SOURCE_NAME: SOURCE, EVIDENCE_BUCKET: 'gs://shop-sec-evidence' }, 'EVIDENCE_BUCKET', /bucket name/],
+    [{ SCC_SOURCE_NAME: SOURCE, EVIDENCE_BUCKET: 'Shop_Evidence' }, 'EVIDENCE_BUCKET', /bucket name/],
+    [{ SCC_SOURCE_NAME: SOURCE, EVIDENCE_BUCKET: 'google-evidence' }, 'EVIDENCE_BUCKET', /bucket name/],
   ])('rejects %j naming %s', (env, variable, message) => {
     let caught: unknown;
     try {
