@@ -62,6 +62,8 @@ export const LAZY_PACKAGES = [
   '@google-cloud/logging-api',
   '@google-cloud/essential-contacts',
   '@google-cloud/pubsub',
+  '@google-cloud/compute',
+  '@google-cloud/storage',
   '@kubernetes/client-node',
   'google-gax',
   '@grpc/grpc-js',
@@ -70,7 +72,7 @@ export const LAZY_PACKAGES = [
 ];
 
 /** Client packages whose build/protos/protos.json is trimmed to the services their bundled clients serve. */
-const PROTO_PACKAGES = ['@google-cloud/security-center', '@google-cloud/container', '@google-cloud/logging-api', '@google-cloud/essential-contacts'];
+const PROTO_PACKAGES = ['@google-cloud/security-center', '@google-cloud/container', '@google-cloud/logging-api', '@google-cloud/essential-contacts', '@google-cloud/compute'];
 
 const KUBE = '@kubernetes/client-node';
 
