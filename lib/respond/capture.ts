@@ -34,6 +34,7 @@ import type { PermissionUse } from '../permissions.js';
 import { cleanLine } from '../sanitize.js';
 import { shellJoin } from '../shell/quote.js';
 import { canonicalTimestamp } from '../timestamp.js';
+import { refusedPlan } from './plan.js';
 import type { CaptureArtifacts, CaptureEvidence, CapturedObject, PlanContext, PlannedRequest, ResponsePlan, ResponseRecord } from './types.js';
 
 /** Prefix of every evidence object; also the label prefix. */
@@ -107,7 +108,7 @@ export interface SnapshotBody {
 }
 
 function refused(reason: string): ResponsePlan {
-  return { action: 'capture', allowed: false, reason, requests: [], undo: null };
+  return refusedPlan('capture', reason);
 }
 
 export function planCapture(ctx: PlanContext): ResponsePlan {
