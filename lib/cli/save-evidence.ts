@@ -92,22 +92,32 @@ async function writeNew(path: string, text: string): Promise<void> {
   }
 }
 
+/**
+ * The evidence files' names and exact text, as writeEvidence writes them: the
+ * finding, every recorded file in its export form, and the manifest. Also
+ * what the capture action keeps when the responder re-gathers at capture time
+ * (lib/respond/evidence-files.ts), so both ways give the same bytes.
+ */
+export async function renderEvidence(collector: EvidenceCollector, findingJson: string): Promise<{ name: string; text: string }[]> {
+  const files = [{ name: FINDING_FILE, text: findingJson.endsWith('\n') ? findingJson : `${findingJson}\n` }];
+  for (const [file, value] of collector.recorded) files.push({ name: file, text: `${JSON.stringify(await exportForm(file, value), null, 2)}\n` });
+  // Which reads stopped short: analyze --evidence then reports them truncated instead of complete.
+  const manifest: EvidenceManifest = { schemaVersion: 1, incomplete: Object.fromEntries(collector.incomplete) };
+  files.push({ name: MANIFEST_FILE, text: `${JSON.stringify(manifest, null, 2)}\n` });
+  return files;
+}
+
 /** Writes every recorded file and the finding; returns the names written. */
 export async function writeEvidence(dir: string, collector: EvidenceCollector, findingJson: string): Promise<string[]> {
   const { create } = await checkEvidenceDir(dir);
+  const files = await renderEvidence(collector, findingJson);
   if (create) await mkdir(dir, { mode: 0o700 });
   const written: string[] = [];
   try {
-    await writeNew(join(dir, FINDING_FILE), findingJson.endsWith('\n') ? findingJson : `${findingJson}\n`);
-    written.push(FINDING_FILE);
-    for (const [file, value] of collector.recorded) {
-      await writeNew(join(dir, file), `${JSON.stringify(await exportForm(file, value), null, 2)}\n`);
-      written.push(file);
+    for (const { name, text } of files) {
+      await writeNew(join(dir, name), text);
+      written.push(name);
     }
-    // Which reads stopped short: analyze --evidence then reports them truncated instead of complete.
-    const manifest: EvidenceManifest = { schemaVersion: 1, incomplete: Object.fromEntries(collector.incomplete) };
-    await writeNew(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    written.push(MANIFEST_FILE);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new InvalidInputError(`--save-evidence ${JSON.stringify(dir)}: a file appeared in it while writing (${(err as Error).message}); nothing was overwritten`);

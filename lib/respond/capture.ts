@@ -21,9 +21,10 @@
  *    keeps any object from being replaced or deleted before the period ends.
  *    Object names hold the digest of the whole set, so an object that already
  *    exists holds exactly these bytes; the record keeps every sha256. The
- *    files are what the triage gathered when it saved them (the CLI hands
- *    them over with --evidence DIR): their origin is recorded, since logs and
- *    objects read later could differ.
+ *    files come from a `--save-evidence` directory (CLI, --evidence DIR: as
+ *    of that triage) or from re-gathering at capture time (the responder:
+ *    as of the capture), lib/respond/evidence-files.ts; the record names
+ *    which, since logs and objects read at different times can differ.
  *
  * Nothing here changes the cluster. The undo deletes the snapshot; the
  * evidence objects stay until the bucket's retention period ends.

@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { createComputeClients, createStorageClient, type ComputeClients, type StorageClient } from '../../lib/clients.js';
 import { InvalidInputError } from '../../lib/errors.js';
 import { detectionKey, evidenceSetDigest, executeCapture, PERMISSIONS, planCapture, snapshotNameFor, type CaptureClients, type SnapshotBody, type UploadBody } from '../../lib/respond/capture.js';
-import { readEvidenceDir } from '../../lib/respond/evidence-dir.js';
+import { gatheredEvidence, readEvidenceDir } from '../../lib/respond/evidence-files.js';
+import { EvidenceCollector, writeEvidence } from '../../lib/cli/save-evidence.js';
 import type { CaptureEvidence, PlanContext, ResponseSubject } from '../../lib/respond/types.js';
 import { REQUIRED_PERMISSIONS } from '../../lib/permissions.js';
 import { startComputeEmulator, type ComputeEmulator } from '../emulators/compute-emulator.js';
@@ -142,14 +143,32 @@ describe('planCapture (pure)', () => {
   });
 });
 
-describe('readEvidenceDir', () => {
-  it('reads exactly the files save-evidence writes, byte for byte', async () => {
+describe('evidence files', () => {
+  it('re-gathered at capture time: exactly the bytes triage --save-evidence writes for the same reads, with an origin saying when', async () => {
+    const collector = new EvidenceCollector();
+    collector.record('node.json', { metadata: { name: NODE, labels: { 'topology.kubernetes.io/zone': ZONE } } });
+    collector.record('pod-logs.json', [], 'more entries matched than were read');
+    const findingJson = JSON.stringify(notificationFixture('socat-v2'));
+    const dir = join(mkdtempSync(join(tmpdir(), 'capture-saved-')), 'saved');
+    try {
+      await writeEvidence(dir, collector, findingJson);
+      const saved = await readEvidenceDir(dir);
+      const gathered = await gatheredEvidence(collector, findingJson, BUCKET, new Date('2026-11-27T10:31:00Z'));
+      expect(gathered.files.map((f) => f.name).sort()).toEqual(saved.map((f) => f.name));
+      for (const f of saved) expect(Buffer.from(gathered.files.find((g) => g.name === f.name)!.bytes).equals(Buffer.from(f.bytes))).toBe(true);
+      expect(gathered.origin).toBe('re-gathered by the responder at 2026-11-27T10:31:00.000000000Z (as of the capture, not of the triage)');
+    } finally {
+      rmSync(join(dir, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('readEvidenceDir reads exactly the files save-evidence writes, byte for byte', async () => {
     const files = await readEvidenceDir(evidenceDir);
     expect(files.map((f) => f.name)).toEqual(['audit-logs.json', 'evidence.json', 'finding.json']);
     expect(Buffer.from(files[0]!.bytes).equals(readFileSync(join(evidenceDir, 'audit-logs.json')))).toBe(true);
   });
 
-  it('refuses a file save-evidence does not write, a symbolic link and an empty directory, naming what is wrong', async () => {
+  it('readEvidenceDir refuses a file save-evidence does not write, a symbolic link and an empty directory, naming what is wrong', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'capture-bad-'));
     try {
       await expect(readEvidenceDir(dir)).rejects.toThrow(/is empty/);

@@ -1,6 +1,14 @@
 /**
- * `respond --action capture --evidence DIR`: the files `triage --save-evidence DIR`
- * wrote, read as bytes to be kept unaltered. DIR is hostile: only the names
+ * The evidence files the capture action keeps, as bytes, from one of two
+ * places; the record's origin says which, since they differ in when:
+ *
+ * - `respond --action capture --evidence DIR`: the files `triage --save-evidence DIR`
+ *   wrote, as of that triage (readEvidenceDir).
+ * - The responder re-gathering at capture time through the gatherers with a
+ *   recorder, as --save-evidence does (gatheredEvidence): the same files and
+ *   bytes save-evidence would write, as of the capture.
+ *
+ * DIR is hostile: only the names
  * save-evidence writes are taken, each a regular file opened without
  * following a symbolic link and capped in size; anything else in DIR is an
  * error naming it, so nothing is silently left out of (or slipped into) the
@@ -10,9 +18,11 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FINDING_FILE, MANIFEST_FILE, MAX_EVIDENCE_FILE_BYTES } from '../cli/evidence.js';
+import { renderEvidence, type EvidenceCollector } from '../cli/save-evidence.js';
 import { InvalidInputError } from '../errors.js';
 import { EVIDENCE_FILES } from '../gather/evidence.js';
-import type { EvidenceFileBytes } from './types.js';
+import { canonicalTimestamp } from '../timestamp.js';
+import type { CaptureEvidence, EvidenceFileBytes } from './types.js';
 
 /** Every name save-evidence writes (lib/cli/save-evidence.ts). */
 export const SAVED_EVIDENCE_NAMES: readonly string[] = [FINDING_FILE, MANIFEST_FILE, ...Object.keys(EVIDENCE_FILES)];
@@ -54,4 +64,15 @@ export async function readEvidenceDir(dir: string): Promise<EvidenceFileBytes[]>
     }
   }
   return files;
+}
+
+/** What a re-gathering recorded (lib/cli/save-evidence.ts EvidenceCollector), as the capture action's evidence. */
+export async function gatheredEvidence(collector: EvidenceCollector, findingJson: string, bucket: string | null, gatheredAt: Date): Promise<CaptureEvidence> {
+  const files = await renderEvidence(collector, findingJson);
+  const encoder = new TextEncoder();
+  return {
+    bucket,
+    files: files.map((f) => ({ name: f.name, bytes: encoder.encode(f.text) })),
+    origin: `re-gathered by the responder at ${canonicalTimestamp(gatheredAt.toISOString())} (as of the capture, not of the triage)`,
+  };
 }
