@@ -319,6 +319,21 @@ describe('executeCapture through the real clients', () => {
     expect(record.detail).toContain("the operation ended with QUOTA_EXCEEDED: Quota 'SNAPSHOTS' exceeded");
   });
 
+  it('an operation not DONE within the wait limit: failed, naming the operation and how to check it', async () => {
+    const record = await executeCapture(planCapture(ctx(subject(), null)), clients, { approver: 'alice@example.com', evidence: null, operationWaitMs: 0 });
+    const op = compute.operations()[0]!;
+    expect(op.status).toBe('RUNNING');
+    expect(record.result).toBe('failed');
+    expect(record.detail).toContain(`its operation had not finished after 0 s. Check it with: gcloud compute operations describe ${op.name} --zone=${ZONE} --project=${PROJECT}`);
+  });
+
+  it('a 503 from Compute on the snapshot call: failed with the status, not a throw', async () => {
+    compute.injectFault({ status: 503, match: '/createSnapshot', message: 'The service is currently unavailable.' });
+    const record = await executeCapture(planCapture(ctx(subject(), null)), clients, { approver: 'alice@example.com', evidence: null });
+    expect(record.result).toBe('failed');
+    expect(record.detail).toContain('createSnapshot: 503: The service is currently unavailable.');
+  });
+
   it('an evidence file changed since planning is not uploaded', async () => {
     const plan = planCapture(ctx(subject(), evidence));
     const tampered: CaptureEvidence = { ...evidence, files: evidence.files.map((f, i) => (i === 0 ? { name: f.name, bytes: new TextEncoder().encode('[]') } : f)) };
