@@ -169,7 +169,8 @@ export function planCapture(ctx: PlanContext): ResponsePlan {
     for (const f of hashed) {
       const object = `${prefix}/${f.name}`;
       const body: UploadBody = {
-        // md5Hash in the resource: Cloud Storage checks it against what it received and refuses a mismatch.
+        // md5Hash in the resource: Cloud Storage checks it against what it received and refuses a mismatch
+        // with 400 (https://cloud.google.com/storage/docs/data-validation), so no partial or altered copy is kept.
         resource: { contentType: 'application/json', md5Hash: f.md5, metadata: { sha256: f.sha256, [`${CAPTURE_PREFIX}-finding`]: key, file: f.name } },
         media: { file: f.name, bytes: f.bytes, sha256: f.sha256 },
       };

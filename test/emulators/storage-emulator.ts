@@ -18,8 +18,10 @@
  *   will result in a PERMISSION_DENIED error", Storage JSON API Bucket
  *   resource; reason retentionPolicyNotMet).
  * - `md5Hash` / `crc32c` in the resource that do not match the media: 400
- *   (Cloud Storage checks hashes given with an upload:
- *   https://cloud.google.com/storage/docs/hashes-etags#validation).
+ *   (a checksum given with an upload is checked by the server, and a mismatch
+ *   rejects the write with 400: https://cloud.google.com/storage/docs/data-validation;
+ *   client libraries pass it as the resource's md5Hash/crc32c,
+ *   googleapis/google-cloud-php#9178).
  * - An unknown bucket: 404 notFound; a denied permission: 403 forbidden.
  * Resumable uploads are not served (501, named): the capture action does not use them.
  */
