@@ -21,6 +21,10 @@ import { startComputeEmulator, type ComputeEmulator } from '../emulators/compute
 import { startStorageEmulator, type StorageEmulator } from '../emulators/storage-emulator.js';
 import type { RestLogEntry } from '../emulators/google-rest.js';
 import { notificationFixture, projectRoot } from '../support/fixtures.js';
+import { analyzeText } from '../../lib/cli/main.js';
+import { DEFAULT_CATEGORY } from '../../lib/config.js';
+import type { TriagedReport } from '../../lib/report/types.js';
+import { subjectFromReport } from '../../lib/respond/subject.js';
 import { writeEvidenceDir } from '../support/evidence.js';
 import { runEverywhere } from '../support/recording-shell.js';
 
@@ -30,6 +34,13 @@ const ZONE = 'us-central1-a';
 // A GKE node name as GKE forms it: gke-CLUSTER-POOL-HASH-SUFFIX.
 const NODE = 'gke-prod-cluster-default-pool-3f2a1b7c-x9k2';
 const BUCKET = 'shop-sec-evidence';
+
+/** The public notification fixture triaged offline: the finding alone, no cluster reads. */
+function fixtureReport(): TriagedReport {
+  const r = analyzeText(JSON.stringify(notificationFixture('socat-v2')), [DEFAULT_CATEGORY]);
+  if (r.status !== 'triaged') throw new Error(`fixture skipped: ${r.reason}`);
+  return r;
+}
 
 function subject(overrides: Partial<ResponseSubject> = {}): ResponseSubject {
   return {
@@ -41,7 +52,7 @@ function subject(overrides: Partial<ResponseSubject> = {}): ResponseSubject {
     workload: { namespace: 'payments', pod: 'api-7d9f5-x2x4z', container: 'app', node: NODE },
     pod: { source: 'kubernetes', labels: { app: 'api' }, topOwnerKind: 'Deployment' },
     node: { name: NODE, zone: ZONE, instanceId: '4711' },
-    c2: { host: '203.0.113.7', port: 4444, protocol: 'tcp' } as unknown as ResponseSubject['c2'],
+    c2: fixtureReport().c2,
     ...overrides,
   };
 }
@@ -132,6 +143,17 @@ describe('planCapture (pure)', () => {
     expect(plan.requests).toEqual([]);
     expect(plan.undo).toBeNull();
     expect(plan.reason).toMatch(reason);
+  });
+
+  it('on a report from the finding alone (no node read, so no zone): refused, with the command that finds the zone', () => {
+    const s = subjectFromReport(fixtureReport(), null);
+    const plan = planCapture(ctx(s, evidence));
+    expect(plan.allowed).toBe(false);
+    expect(plan.requests).toEqual([]);
+    expect(s.node).toEqual({ name: 'gke-shop-prod-default-pool-3f2a9c1e-k8vz', zone: null, instanceId: null });
+    expect(plan.reason).toContain(
+      'zone of node gke-shop-prod-default-pool-3f2a9c1e-k8vz is unknown (the node could not be read from the cluster). Find it with: gcloud compute instances list --filter=name=gke-shop-prod-default-pool-3f2a9c1e-k8vz --project=shop-prod-4711',
+    );
   });
 
   it('declares the permissions its requests need, none of them in the triage function\'s read-only list', () => {
