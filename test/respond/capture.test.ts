@@ -376,4 +376,14 @@ describe('the undo command', () => {
     expect(report.problems).toEqual([]);
     expect(report.checks).toBeGreaterThanOrEqual(4);
   });
+
+  it('the command a refusal prints to find the zone runs as it says in every shell', async () => {
+    const reason = planCapture(ctx(subject({ node: { name: NODE, zone: null, instanceId: null } }))).reason;
+    const findZone = /Find it with: (.+?) — then/.exec(reason)![1]!;
+    const report = await runEverywhere([
+      { command: findZone, expected: { program: 'gcloud', argv: ['compute', 'instances', 'list', `--filter=name=${NODE}`, `--project=${PROJECT}`, '--format=value(zone)'] }, label: 'find zone' },
+    ]);
+    expect(report.missing).toEqual([]);
+    expect(report.problems).toEqual([]);
+  });
 });
