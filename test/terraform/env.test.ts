@@ -9,13 +9,16 @@ import * as config from '../../lib/config.js';
 import { CONFIG_ENV_VARS } from '../../lib/config.js';
 import { firstBody, isBody, loadModule, referencesIn, terraformDir, type Body, type TfModule } from './support.js';
 
-/** CONFIG_ENV_VARS the deployed function must not get, and why. */
+/** CONFIG_ENV_VARS the deployed triage function must not get, and why. */
 const DEV_ONLY: Record<string, string> = {
   SCC_EMULATOR_HOST: 'loopback SCC emulator for tests and the demo',
   GKE_EMULATOR_HOST: 'loopback GKE emulator for tests and the demo',
   LOGGING_EMULATOR_HOST: 'loopback Logging emulator for tests and the demo',
   CONTACTS_EMULATOR_HOST: 'loopback Essential Contacts emulator for tests and the demo',
   PUBSUB_EMULATOR_HOST: 'loopback Pub/Sub emulator for tests and the demo',
+  COMPUTE_EMULATOR_HOST: 'loopback Compute emulator for tests and the demo (capture action)',
+  STORAGE_EMULATOR_HOST: 'loopback Cloud Storage emulator for tests and the demo (capture action)',
+  EVIDENCE_BUCKET: "the responder's (capture action), not the triage function's: set on the responder by enable_response (issue #15)",
 };
 
 let mod: TfModule;
