@@ -176,7 +176,9 @@ export function planCapture(ctx: PlanContext): ResponsePlan {
       };
       requests.push({ api: 'storage', method: 'POST', path: `/upload/storage/v1/b/${ev.bucket}/o?uploadType=multipart&name=${encodeURIComponent(object)}&ifGenerationMatch=0`, body });
     }
-    evidenceText = `Keep ${hashed.length} evidence file${hashed.length === 1 ? '' : 's'} (${cleanLine(ev.origin, 200)}) write-once in gs://${ev.bucket}/${prefix}/, under the bucket's retention policy.`;
+    evidenceText =
+      `Keep ${hashed.length} evidence file${hashed.length === 1 ? '' : 's'} (${cleanLine(ev.origin, 200)}) write-once in gs://${ev.bucket}/${prefix}/; ` +
+      "the bucket's retention policy keeps them from being replaced or deleted until it expires.";
   }
   const undo = shellJoin(['gcloud', 'compute', 'snapshots', 'delete', snapshot, `--project=${project}`]);
   return {
