@@ -13,6 +13,11 @@ const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2065\p{Cf}]/gu;
 const LINE_BREAKS = /[\t\n\r\v\f\u2028\u2029]/g;
 // A lone surrogate has no UTF-8 encoding: protobuf would send invalid UTF-8, which SCC rejects.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** `text` with each lone surrogate replaced by U+FFFD: the one change that makes any string encodable as UTF-8 (protobuf strings must be). */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 // ANSI escape sequences: their visible parts would be left behind by stripping ESC alone.
 const ANSI = /\u001B(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001B]{0,4096}(?:\u0007|\u001B\\)|[@-Z\\-_])/g;
 

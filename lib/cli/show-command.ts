@@ -13,6 +13,12 @@
  * leads anywhere else makes `show` say why and print nothing, since what it
  * prints includes commands an engineer pastes.
  *
+ * An enrichment finding is read through its structured report (the
+ * `Z_Report` Struct, lib/scc/stored-report.ts), the same way a report file
+ * is. Its console text is parsed back only for findings written before that
+ * property existed, or whose Z_Report cannot be read; the view's notes say
+ * which.
+ *
  * For a FILE: a report (`triage --json`, `analyze`) is shown as it is; a
  * notification or finding is analysed offline first.
  */
@@ -25,13 +31,15 @@ import { decideFilter } from '../filter.js';
 import { analyzeFinding, DEFAULT_ANALYZE_OPTIONS, OFFLINE, skippedReport, type AnalyzeOptions } from '../report/analyze.js';
 import { MARK_EVENT_TIME, MARK_REPORT } from '../scc/marks.js';
 import { ENRICHMENT_CATEGORY, enrichmentFindingName } from '../scc/names.js';
+import { reportFromFinding, STORED_REPORT_KEY, StoredReportError, type StoredReport } from '../scc/stored-report.js';
+import { cleanLine } from '../sanitize.js';
 import { canonicalTimestamp } from '../timestamp.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { classifyTarget, parseFindingName, readInput, type FindingRef } from './input.js';
 import { colorEnabled, type Io } from './io.js';
 import { COLOR, PLAIN, renderView } from './render.js';
 import { fetchFinding, marksOf, toNotificationJson, type SccReader, type V2Finding } from './scc.js';
-import { propertyValue, viewFromProperties, viewFromReport, type ShowView } from './view.js';
+import { propertyValue, viewFromProperties, viewFromReport, viewFromStoredReport, type ShowView } from './view.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -64,6 +72,34 @@ export function viewFromFileText(text: string, config: OfflineConfig): ShowView 
   return offlineView(notification, config, 'offline analysis of the finding alone: nothing was gathered (run `triage --dry-run` for the full report)');
 }
 
+/** The finding's structured report, or why there is none to use (null: the finding predates it). */
+function storedOf(found: V2Finding): { stored: StoredReport | null; problem: string | null } {
+  try {
+    return { stored: reportFromFinding(found), problem: null };
+  } catch (err) {
+    if (err instanceof StoredReportError) return { stored: null, problem: err.message };
+    throw err;
+  }
+}
+
+/**
+ * The view of one of our enrichment findings: its structured report when it
+ * has one that reads, else its console text (older findings; a Z_Report this
+ * release cannot read), with a note saying so.
+ */
+export function viewFromEnrichment(found: V2Finding, marks: Record<string, string> = {}): ShowView {
+  const { stored, problem } = storedOf(found);
+  if (stored !== null) return viewFromStoredReport(stored, marks);
+  const view = viewFromProperties((toNotificationJson({ finding: found }).finding.sourceProperties ?? {}) as Obj, marks);
+  view.notes.push(
+    problem === null
+      ? `this report was written before the structured ${STORED_REPORT_KEY} property existed: the view is read back from its console text, which may omit details (\`triage\` rewrites it)`
+      : // The path in the message can hold a key someone else wrote: cleaned like any text shown.
+        cleanLine(`the structured report could not be read (${problem}): the view is read back from the console text instead`, 1000),
+  );
+  return view;
+}
+
 /** The parent every finding of our own source lives under (any location). */
 function inSource(ref: FindingRef, source: string): boolean {
   return ref.parent.startsWith(`${source}/locations/`);
@@ -83,8 +119,9 @@ function expectedResource(original: V2Finding): string {
  * category can be written into any source by whoever owns it, so neither the
  * mark nor the category proves anything; only our own source (SCC_SOURCE_NAME,
  * writable by the function's service account alone) and the links our
- * write-back records do: I01_Original_Finding names the original and the
- * finding's resource is the original's.
+ * write-back records do: I01_Original_Finding and the structured report's
+ * finding.name both name the original, and the finding's resource is the
+ * original's.
  */
 export function notOurReport(ref: FindingRef, found: V2Finding | null | undefined, ownSource: string, original: V2Finding | null): string | null {
   if (!inSource(ref, ownSource)) return `${ref.name} is not in our source ${ownSource} (SCC_SOURCE_NAME)`;
@@ -92,10 +129,13 @@ export function notOurReport(ref: FindingRef, found: V2Finding | null | undefine
   if (found.category !== ENRICHMENT_CATEGORY) return `${ref.name} is a ${JSON.stringify(found.category ?? '')} finding, not a ${ENRICHMENT_CATEGORY} report`;
   if (original === null) return null;
   const props = (toNotificationJson({ finding: found }).finding.sourceProperties ?? {}) as Obj;
-  const link = propertyValue(props, 'Original_Finding');
-  const linked = typeof link === 'string' ? parseFindingName(link) : null;
-  const same = linked !== null && typeof original.name === 'string' && linked.name === parseFindingName(original.name)?.name;
-  if (!same) return `${ref.name} is a report about ${typeof link === 'string' ? link : '(no original finding)'}, not about ${original.name}`;
+  // What is shown comes from the structured report when it reads: its link must hold as well as the console's.
+  const { stored } = storedOf(found);
+  for (const link of [propertyValue(props, 'Original_Finding'), ...(stored ? [stored.finding.name] : [])]) {
+    const linked = typeof link === 'string' ? parseFindingName(link) : null;
+    const same = linked !== null && typeof original.name === 'string' && linked.name === parseFindingName(original.name)?.name;
+    if (!same) return `${ref.name} is a report about ${typeof link === 'string' ? link : '(no original finding)'}, not about ${original.name}`;
+  }
   if (found.resourceName !== expectedResource(original)) return `${ref.name} is about the resource ${found.resourceName || '(none)'}, not ${expectedResource(original)}`;
   return null;
 }
@@ -114,7 +154,7 @@ async function viewFromScc(scc: SccReader, ref: FindingRef, ownSource: string | 
     if (ownSource === null) throw untrusted('this report', 'SCC_SOURCE_NAME is not set, so whether it comes from our source cannot be checked');
     const why = notOurReport(ref, result.finding, ownSource, null);
     if (why !== null) throw untrusted('this report', why);
-    return viewFromProperties((json.finding.sourceProperties ?? {}) as Obj);
+    return viewFromEnrichment(result.finding);
   }
 
   const marks = marksOf(result.finding);
@@ -133,7 +173,7 @@ async function viewFromScc(scc: SccReader, ref: FindingRef, ownSource: string | 
     if (enrichment?.finding || marked !== undefined) {
       const why = notOurReport(enrichmentRef, enrichment?.finding, ownSource, result.finding);
       if (why !== null) throw untrusted(`the report ${marked !== undefined ? `the ${MARK_REPORT} mark names` : 'at our derived name'}`, why);
-      const view = viewFromProperties((toNotificationJson(enrichment!).finding.sourceProperties ?? {}) as Obj, marks);
+      const view = viewFromEnrichment(enrichment!.finding!, marks);
       view.finding.state = typeof json.finding.state === 'string' ? json.finding.state : view.finding.state;
       const guard = markValue(marks, MARK_EVENT_TIME);
       const eventTime = typeof json.finding.eventTime === 'string' ? json.finding.eventTime : null;

@@ -1,10 +1,11 @@
 /**
  * What `show` (and the human form of `triage`) puts in front of a person,
  * built from one of two sources:
- *   - a report (the JSON `triage --json` / `analyze` print, or an offline
- *     analysis), and
- *   - the source properties of our enrichment finding in SCC, the only place
- *     the function keeps what it gathered.
+ *   - a report (the JSON `triage --json` / `analyze` print, an offline
+ *     analysis, or the structured report our enrichment finding stores in
+ *     SCC, the only place the function keeps what it gathered), and
+ *   - the console-text source properties of an enrichment finding written
+ *     before the structured report existed (viewFromProperties).
  * Both are read as untrusted `unknown`: a report file can come from anywhere
  * and sections appear over time (verdict, runbook), so every field is
  * optional here and a missing one is simply not shown. Every string is
@@ -14,8 +15,9 @@
  * would change is withheld instead of altered.
  */
 import { describeC2 } from '../report/render.js';
-import type { C2Endpoint, C2Role, C2Transport } from '../report/types.js';
+import { C2_ROLES, C2_TRANSPORTS, type C2Endpoint, type C2Role, type C2Transport } from '../report/types.js';
 import { cleanLine } from '../sanitize.js';
+import type { StoredReport } from '../scc/stored-report.js';
 import { isPortableCommandText } from '../shell/quote.js';
 
 export type ViewSource = 'report' | 'enrichment_finding' | 'offline_analysis';
@@ -127,8 +129,8 @@ function pushCommand(view: ShowView, label: string, value: unknown): void {
   else if (cmd !== null) view.commands.push({ label, command: cmd });
 }
 
-const ROLES: readonly C2Role[] = ['reverse', 'bind', 'relay', 'unknown'];
-const TRANSPORTS: readonly C2Transport[] = ['tcp', 'udp', 'tls', 'socks', 'proxy', 'unix', 'other'];
+const ROLES: readonly C2Role[] = C2_ROLES;
+const TRANSPORTS: readonly C2Transport[] = C2_TRANSPORTS;
 
 function c2Of(raw: { role: unknown; transport: unknown; host: unknown; port: unknown; ipVersion: unknown; program: unknown; pty: unknown; scope?: unknown; hop?: unknown }): { c2: NonNullable<ShowView['c2']>; what: string } {
   const hop = obj(raw.hop);
@@ -335,6 +337,17 @@ export function viewFromReport(report: unknown, source: ViewSource = 'report'): 
     const url = str(obj(logs[key])?.link, 8192);
     if (url !== null && url.startsWith('https://')) view.links.push({ label, url });
   }
+  return view;
+}
+
+/**
+ * Our enrichment finding's structured report (lib/scc/stored-report.ts, the
+ * same field names as a report) → the view, by the report path.
+ */
+export function viewFromStoredReport(stored: StoredReport, marks: Record<string, string> = {}): ShowView {
+  const view = viewFromReport(stored, 'enrichment_finding');
+  view.verdictMark = str(marks.socat_triage_verdict, 64);
+  if (stored.truncated.length > 0) view.notes.push(cleanLine(`The stored report was cut to fit SCC (${stored.truncated.join('; ')}); \`triage --dry-run --json\` prints it whole.`, 2000));
   return view;
 }
 

@@ -160,7 +160,8 @@ function projectNumberOf(n: RawNotification, resourceName: string | null): strin
   return fromCluster && /^\d+$/.test(fromCluster.project) ? fromCluster.project : null;
 }
 
-function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+/** Zod issues as one line naming each field (the first three). */
+export function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
   return issues
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)

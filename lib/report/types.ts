@@ -9,8 +9,10 @@ import type { Runbook } from './runbook.js';
 import type { Gap } from '../gather/types.js';
 import type { AuditLogSection, ClusterSection, LogSection, NodeSection, PodSection, RelatedFindingsSection } from '../gather/sections.js';
 
-export type C2Role = 'reverse' | 'bind' | 'relay' | 'unknown';
-export type C2Transport = 'tcp' | 'udp' | 'tls' | 'socks' | 'proxy' | 'unix' | 'other';
+export const C2_ROLES = ['reverse', 'bind', 'relay', 'unknown'] as const;
+export type C2Role = (typeof C2_ROLES)[number];
+export const C2_TRANSPORTS = ['tcp', 'udp', 'tls', 'socks', 'proxy', 'unix', 'other'] as const;
+export type C2Transport = (typeof C2_TRANSPORTS)[number];
 
 /** The proxy socat connects to for SOCKS/PROXY addresses: the pod's own next hop. */
 export interface C2Hop {

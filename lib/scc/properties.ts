@@ -6,23 +6,28 @@
  * last. The console lists properties by key, so every key starts with a
  * section letter and a position (A1_Verdict, B1_C2, …) — the order survives
  * any sorting. Keys follow SCC's rule (a letter first; letters, digits,
- * underscore; ≤ 255 chars). Every value is a bounded string, number or
- * boolean; attacker-influenced text is cleaned of control, bidi and
- * zero-width characters. The whole map stays under PROPERTIES_BUDGET_CHARS
- * (SCC documents no per-finding limit, so we set our own) and says so with
- * a visible marker when it had to cut.
+ * underscore; ≤ 255 chars). Every console value is a bounded string, number
+ * or boolean; attacker-influenced text is cleaned of control, bidi and
+ * zero-width characters. Beside them, `Z_Report` holds the report as a Struct
+ * for programs (lib/scc/stored-report.ts): the machine-readable source of
+ * truth, strings exact. The whole map, that Struct counted as its JSON text,
+ * stays under PROPERTIES_BUDGET_CHARS (SCC documents no per-finding limit, so
+ * we set our own) and says so with a visible marker when it had to cut.
  */
 import type { LogSection } from '../gather/sections.js';
 import { describeC2 } from '../report/render.js';
 import { summaryLines } from '../report/render.js';
 import type { TriagedReport } from '../report/types.js';
 import { cleanLine, cleanText, truncate } from '../sanitize.js';
+import { jsonChars, toProtoValue, type JsonObject, type ProtoValue } from './proto-value.js';
+import { STORED_REPORT_KEY, storedReport } from './stored-report.js';
 
 export const VALUE_MAX_CHARS = 4096;
 export const PROPERTIES_BUDGET_CHARS = 64 * 1024;
 const PROPERTY_KEY = /^[A-Za-z][A-Za-z0-9_]{0,254}$/;
 
-export type PropertyValue = string | number | boolean;
+/** Console values are scalars; the one Struct is the stored report. */
+export type PropertyValue = string | number | boolean | JsonObject;
 export type Properties = Record<string, PropertyValue>;
 
 /** Builds the map in reading order; rejects a malformed key at once (a bug, not input). */
@@ -222,11 +227,14 @@ export function reportProperties(r: TriagedReport): Properties {
   logProperties(out, 'K4_Logs_Node_Kubernetes', r.logs.nodeKubernetes);
 
   out.put('Z1_Report_Schema_Version', r.schemaVersion);
-  return enforceBudget(out.props);
+  // The stored report fits its own budget first; the console text gets what it leaves of the finding's.
+  const stored = { [STORED_REPORT_KEY]: storedReport(r) as unknown as JsonObject };
+  return { ...enforceBudget(out.props, PROPERTIES_BUDGET_CHARS - size(stored)), ...stored };
 }
 
-function size(p: Properties): number {
-  return Object.entries(p).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+/** Characters a map holds: keys, scalar values as text, a Struct as its JSON text. */
+export function size(p: Properties): number {
+  return Object.entries(p).reduce((n, [k, v]) => n + k.length + (typeof v === 'object' ? jsonChars(v) : String(v).length), 0);
 }
 
 /** Runbook commands: a cut command would still run, differently, so they are dropped whole, never truncated. */
@@ -258,11 +266,7 @@ export function enforceBudget(p: Properties, fullBudget = PROPERTIES_BUDGET_CHAR
   return out;
 }
 
-/** google.protobuf.Value, as the gRPC client expects it. */
-export function toProtoValues(p: Properties): Record<string, { stringValue?: string; numberValue?: number; boolValue?: boolean }> {
-  const out: Record<string, { stringValue?: string; numberValue?: number; boolValue?: boolean }> = {};
-  for (const [k, v] of Object.entries(p)) {
-    out[k] = typeof v === 'string' ? { stringValue: v } : typeof v === 'number' ? { numberValue: v } : { boolValue: v };
-  }
-  return out;
+/** google.protobuf.Value, as the gRPC client expects it: scalars as themselves, the Struct member by member (lib/scc/proto-value.ts). */
+export function toProtoValues(p: Properties): Record<string, ProtoValue> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, toProtoValue(v)]));
 }
