@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handleDelivery } from '../../lib/handler.js';
 import { ENRICHMENT_CATEGORY, enrichmentFindingName } from '../../lib/scc/names.js';
+import { reportFromFinding, STORED_REPORT_KEY } from '../../lib/scc/stored-report.js';
 import { createInstance } from '../../lib/wiring.js';
 import { notificationFixture, pubsubBody } from '../support/fixtures.js';
 import { CTD_SOURCE, ORG, OWN_SOURCE, plainProperties } from '../support/scc-scenario.js';
@@ -149,6 +150,13 @@ describe('show trusts only our own reports (issue 13 item 6)', () => {
     expect(ours.I01_Original_Finding).toBe(attack.findingName);
   });
 
+  /** The structured report forged the same way as the console text: about `about`, benign, `curl … | bash` first. */
+  function forgedStored(about: string): Record<string, any> {
+    const z = ours[STORED_REPORT_KEY] as Record<string, any>;
+    const [first, ...steps] = z.runbook.steps as Array<Record<string, unknown>>;
+    return { ...z, finding: { ...z.finding, name: about }, verdict: { ...z.verdict, level: 'likely_benign_admin', score: -40 }, runbook: { steps: [{ ...first, command: PAYLOAD }, ...steps] } };
+  }
+
   /** Our real report, copied where someone else put it: benign verdict, and its first runbook step replaced by `curl … | bash`. */
   function forge(name: string, about: string, resourceName = CLUSTER_RESOURCE): string {
     const runbookKey = Object.keys(ours).find((k) => /^F01_/.test(k))!;
@@ -157,7 +165,7 @@ describe('show trusts only our own reports (issue 13 item 6)', () => {
       state: 'ACTIVE',
       resourceName,
       eventTime: new Date(Date.now() - 10_000),
-      sourceProperties: { ...ours, A1_Verdict: 'LIKELY BENIGN (admin activity)', A2_Score: -40, I01_Original_Finding: about, [runbookKey]: PAYLOAD, Command_Exec: PAYLOAD },
+      sourceProperties: { ...ours, A1_Verdict: 'LIKELY BENIGN (admin activity)', A2_Score: -40, I01_Original_Finding: about, [runbookKey]: PAYLOAD, Command_Exec: PAYLOAD, [STORED_REPORT_KEY]: forgedStored(about) },
     });
     return name;
   }
@@ -223,6 +231,87 @@ describe('show trusts only our own reports (issue 13 item 6)', () => {
     const view = JSON.parse(r.stdout);
     expect(view).toMatchObject({ source: 'enrichment_finding', verdict: { level: 'likely_malicious' } });
     expect(JSON.stringify(view)).not.toContain('evil.example');
+  });
+});
+
+describe('show reads the structured report (issue 15 item 7)', () => {
+  let ours: Record<string, any>;
+  let n = 0;
+
+  beforeAll(async () => {
+    await triageInProcess(attack.notification);
+    ours = plainProperties(world.scc.getFinding(enrichmentFindingName(OWN_SOURCE, attack.findingName))) as Record<string, any>;
+    expect(ours[STORED_REPORT_KEY]).toMatchObject({ schemaVersion: 1, finding: { name: attack.findingName } });
+  });
+
+  /** A fresh original of ours, with an enrichment finding at our derived name holding `props(originalName)`. */
+  function seedReport(props: (original: string) => Record<string, unknown>): string {
+    const eventTime = new Date(Date.now() - 60_000);
+    const original = seedSocat(world, { id: `c15c15c15c15c15c15c15c15c15c${String(++n).padStart(3, '0')}`, eventTime });
+    world.scc.addFinding(enrichmentFindingName(OWN_SOURCE, original), { category: ENRICHMENT_CATEGORY, state: 'ACTIVE', resourceName: CLUSTER_RESOURCE, eventTime, sourceProperties: props(original) });
+    return original;
+  }
+
+  /** Our real report, re-addressed to `original`, with Z_Report replaced by `z` (undefined: left out). */
+  function props(original: string, z: unknown): Record<string, unknown> {
+    const { [STORED_REPORT_KEY]: _z, ...rest } = ours;
+    return { ...rest, I01_Original_Finding: original, ...(z === undefined ? {} : { [STORED_REPORT_KEY]: z }) };
+  }
+  const readdressed = (original: string) => ({ ...ours[STORED_REPORT_KEY], finding: { ...ours[STORED_REPORT_KEY].finding, name: original } });
+
+  async function showJson(name: string): Promise<Record<string, any>> {
+    const r = await runCli(['show', name, '--json'], { env });
+    expect(exit(r)).toMatchObject({ code: 0 });
+    expect(r.stdout).not.toContain(ESC);
+    return JSON.parse(r.stdout);
+  }
+
+  it('builds the view of a report the current triage wrote from its Z_Report, step titles and all', async () => {
+    const view = await showJson(attack.findingName);
+    const stored = reportFromFinding(world.scc.getFinding(enrichmentFindingName(OWN_SOURCE, attack.findingName)))!;
+    expect(view.source).toBe('enrichment_finding');
+    expect(view.notes.join('\n')).not.toMatch(/console text/);
+    // Titles exist only in the structured report: the console keys carry step ids ("Get credentials").
+    expect(view.runbook.map((s: { title: string }) => s.title)).toEqual(stored.runbook.steps.map((s) => s.title));
+    expect(view.runbook[0].title).toBe('Get credentials for the cluster');
+    expect(view.c2).toMatchObject({ host: stored.c2.host, port: stored.c2.port, scope: stored.c2.scope });
+    expect(view.verdictMark).toBe('likely_malicious');
+    expect(view.finding).toMatchObject({ name: attack.findingName, state: 'ACTIVE' });
+  });
+
+  it('still shows a report written before Z_Report existed, from its console text, and says so', async () => {
+    const original = seedReport((o) => props(o, undefined));
+    const view = await showJson(original);
+    expect(view).toMatchObject({ source: 'enrichment_finding', verdict: { level: 'likely_malicious' }, c2: { host: '203.0.113.77', port: 4444 } });
+    expect(view.runbook[0].title).toBe('Get credentials');
+    expect(view.notes.join('\n')).toMatch(/written before the structured Z_Report property existed: the view is read back from its console text/);
+    // The human form says it too.
+    const text = await runCli(['show', original], { env });
+    expect(text.stdout).toMatch(/note: this report was written before the structured Z_Report property existed/);
+  });
+
+  it.each([
+    ['a later schemaVersion', (z: Record<string, any>) => ({ ...z, schemaVersion: 2 }), /Z_Report\.schemaVersion is 2; this release reads schemaVersion 1/],
+    ['a port of the wrong type', (z: Record<string, any>) => ({ ...z, c2: { ...z.c2, port: 'http' } }), /Z_Report\.c2\.port: /],
+    ['a JSON string', (z: Record<string, any>) => JSON.stringify(z), /Z_Report is a string, not a struct/],
+    ['a huge list', (z: Record<string, any>) => ({ ...z, gaps: Array.from({ length: 60_000 }, () => 0) }), /Z_Report has more than 50000 values/],
+    // The key's escape sequence is cleaned out of the note like any text shown.
+    ['a hostile key', (z: Record<string, any>) => ({ ...z, pod: { ...z.pod, labels: { [`x${ESC}[2Jy`]: 7 } } }), /Z_Report\.pod\.labels\.xy: .*expected string/],
+  ])('falls back to the console text for a tampered Z_Report (%s), naming what is wrong', async (_label, tamper, why) => {
+    const original = seedReport((o) => props(o, tamper(readdressed(o))));
+    const view = await showJson(original);
+    expect(view).toMatchObject({ source: 'enrichment_finding', verdict: { level: 'likely_malicious' } });
+    const note = view.notes.find((x: string) => x.startsWith('the structured report could not be read'));
+    expect(note).toMatch(why);
+    expect(note).toMatch(/the view is read back from the console text instead$/);
+  });
+
+  it('refuses a report whose Z_Report is about another finding than its console text says', async () => {
+    const original = seedReport((o) => props(o, readdressed(attack.findingName)));
+    const r = await runCli(['show', original], { env });
+    expect(exit(r)).toMatchObject({ code: 2 });
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`is a report about ${attack.findingName.replace(/[/.]/g, '\\$&')}, not about `));
   });
 });
 
