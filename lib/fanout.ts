@@ -70,7 +70,7 @@ export interface FanoutMessage {
   };
   /** Who ran it, when the report knows (kubectl exec from the audit logs). */
   attribution: { kind: string; principal: string | null; explanation: string } | null;
-  /** Our enrichment finding in SCC; null when nothing was written (dry run). */
+  /** Our enrichment finding in SCC (its Z_Report source property holds the whole report machine-readable); null when nothing was written (dry run). */
   enrichmentFinding: string | null;
   links: { finding: string; cluster: string | null; pod: string | null; node: string | null };
   /** Report sections that could not be gathered. */

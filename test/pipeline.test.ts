@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { handleDelivery } from '../lib/handler.js';
 import type { TriagedReport } from '../lib/report/types.js';
+import { reportFromFinding, storedReport } from '../lib/scc/stored-report.js';
 import { createInstance } from '../lib/wiring.js';
 import { pubsubBody } from './support/fixtures.js';
 import { ownFindings, plainProperties } from './support/scc-scenario.js';
@@ -94,6 +95,12 @@ describe('a full triage against every emulator', () => {
     expect(props).toMatchObject({ J27_Node_Instance_Id: '4820981273410973451', J20_Pod_Owner_Chain: 'ReplicaSet/checkout-7d9fb6c5d4 → Deployment/checkout', J05_Cluster_Network_Policy_Enforced: false, K1_Logs_Pod_Count: 4 });
     expect(String(props.D2_Related_Same_Container)).toContain('Execution: Added Binary Executed');
     expect(JSON.stringify(props)).not.toContain('demoTokenValue');
+  });
+
+  it('stores the whole report machine-readable beside the console text, uncut', () => {
+    const stored = ownFindings(world.scc).find((f) => plainProperties(f).I01_Original_Finding === attack.findingName);
+    expect(reportFromFinding(stored)).toEqual(storedReport(report));
+    expect(reportFromFinding(stored)).toMatchObject({ truncated: [], cluster: { details: { networkPolicyEnforced: false } }, node: { instanceId: '4820981273410973451' }, logs: { pod: { count: 4 } } });
   });
 
   it('never writes to GKE or Kubernetes', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GATHERERS } from '../lib/gather/registry.js';
 import { REQUIRED_PERMISSIONS } from '../lib/permissions.js';
 import { SIGNALS } from '../lib/decide/verdict-settings.js';
+import { STORED_REPORT_BUDGET_CHARS, STORED_REPORT_KEY } from '../lib/scc/stored-report.js';
 import { projectRoot } from './support/fixtures.js';
 
 const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
@@ -17,6 +18,11 @@ function catalogRow(g: (typeof GATHERERS)[number]): string {
 describe('README stays in step with the code', () => {
   it.each(GATHERERS.map((g) => ({ section: g.section, g })))('the gatherer catalog lists $section exactly', ({ g }) => {
     expect(readme).toContain(catalogRow(g));
+  });
+
+  it('the source properties table lists the structured report, and its budget as the code has it', () => {
+    expect(readme).toMatch(new RegExp(`^\\| \`${STORED_REPORT_KEY}\` \\|`, 'm'));
+    expect(readme).toContain(`${STORED_REPORT_BUDGET_CHARS / 1024} KiB of JSON text`);
   });
 
   it.each(REQUIRED_PERMISSIONS.map((p) => [p.permission]))('the IAM table lists %s', (permission) => {

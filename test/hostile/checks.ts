@@ -8,11 +8,12 @@
  */
 import type { protos } from '@google-cloud/security-center';
 import { PROPERTIES_BUDGET_CHARS, VALUE_MAX_CHARS } from '../../lib/scc/properties.js';
+import { reportFromFinding, STORED_COMMAND_MAX, STORED_REPORT_BUDGET_CHARS, STORED_REPORT_KEY, STORED_TEXT_MAX, StoredReportError } from '../../lib/scc/stored-report.js';
 import type { SccWriter } from '../../lib/scc/writeback.js';
 import { uncleanReason, uncleanStrings } from './support.js';
 
 export type Finding = protos.google.cloud.securitycenter.v2.IFinding;
-type ProtoValue = { stringValue?: string | null; numberValue?: number | null; boolValue?: boolean | null };
+type ProtoValue = { stringValue?: string | null; numberValue?: number | null; boolValue?: boolean | null; structValue?: unknown };
 
 /** The longest free-text field of an outcome line (reason, findingName, messageId). */
 export const LOG_FIELD_MAX_CHARS = 2000;
@@ -29,12 +30,50 @@ function valueOf(v: ProtoValue): string | number | boolean | null {
   return null;
 }
 
-/** Source properties: SCC-valid keys, clean bounded values, the whole map within the budget. */
+// With the u flag a surrogate pair is one code point, so \p{Cs} matches only a lone surrogate (no UTF-8 encoding).
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The structured report: a Struct that reads back as a valid StoredReport,
+ * within its own budget; its strings are data (exact, so not "clean"), but
+ * bounded and encodable as UTF-8. Returns the chars it counts toward the map.
+ */
+function storedReportProblems(raw: ProtoValue, problems: string[]): number {
+  if (raw.structValue === undefined || raw.structValue === null) {
+    problems.push(`${STORED_REPORT_KEY}: not a Struct`);
+    return 0;
+  }
+  let report;
+  try {
+    report = reportFromFinding({ sourceProperties: { [STORED_REPORT_KEY]: raw } });
+  } catch (err) {
+    problems.push(`${STORED_REPORT_KEY}: ${err instanceof StoredReportError ? err.message : String(err)}`);
+    return 0;
+  }
+  const chars = JSON.stringify(report).length;
+  if (chars > STORED_REPORT_BUDGET_CHARS) problems.push(`${STORED_REPORT_KEY}: ${chars} chars, over its budget of ${STORED_REPORT_BUDGET_CHARS}`);
+  const walk = (v: unknown, path: string): void => {
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) problems.push(`${path}: lone surrogate`);
+      const cap = /\.command$|^\$\.commands\./.test(path) ? STORED_COMMAND_MAX : STORED_TEXT_MAX;
+      if (v.length > cap) problems.push(`${path}: ${v.length} chars, over ${cap}`);
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (walk(k, `${path}.(key)`), walk(x, `${path}.${k}`));
+  };
+  walk(report, '$');
+  return STORED_REPORT_KEY.length + chars;
+}
+
+/** Source properties: SCC-valid keys, clean bounded values, the structured report valid, the whole map within the budget. */
 export function propertyProblems(props: Record<string, ProtoValue> | null | undefined): string[] {
   const problems: string[] = [];
   let total = 0;
   for (const [key, raw] of Object.entries(props ?? {})) {
     if (!/^[A-Za-z][A-Za-z0-9_]{0,254}$/.test(key)) problems.push(`invalid key ${JSON.stringify(key)}`);
+    if (key === STORED_REPORT_KEY) {
+      total += storedReportProblems(raw, problems);
+      continue;
+    }
     const value = valueOf(raw);
     if (value === null) {
       problems.push(`${key}: not a string, number or boolean`);
