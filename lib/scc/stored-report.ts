@@ -54,145 +54,167 @@ const SHORT_TEXT = 512;
 // The contract (schemaVersion 1). Later versions add fields, which readers
 // of this one ignore; a changed meaning is a new schemaVersion.
 
-const text = z.string();
-const ntext = text.nullable();
-const nint = z.number().int().nullable();
-const nbool = z.boolean().nullable();
-const ipVersion = z.union([z.literal(4), z.literal(6)]).nullable();
-const stringMap = z.record(z.string(), z.string());
+/**
+ * Built on first use: the function only writes (storedReport needs no
+ * schema), and building some forty zod objects would cost every cold start.
+ */
+function buildSchemas() {
+  const text = z.string();
+  const ntext = text.nullable();
+  const nint = z.number().int().nullable();
+  const nbool = z.boolean().nullable();
+  const ipVersion = z.union([z.literal(4), z.literal(6)]).nullable();
+  const stringMap = z.record(z.string(), z.string());
 
-const hop = z.object({ host: ntext, port: nint, ipVersion });
-const c2 = z.object({
-  role: z.enum(C2_ROLES),
-  transport: z.enum(C2_TRANSPORTS).nullable(),
-  host: ntext,
-  port: nint,
-  ipVersion,
-  program: ntext,
-  pty: z.boolean(),
-  scope: ntext,
-  hop: hop.nullable(),
-  hopScope: ntext,
-  peers: z.array(z.object({ direction: z.enum(['connect', 'listen']), transport: z.enum(C2_TRANSPORTS).nullable(), host: ntext, port: nint, ipVersion, hop: hop.nullable() })),
-  socket: ntext,
-  refused: ntext,
-  note: ntext,
-});
-const session = z.object({
-  kind: text,
-  method: ntext,
-  time: ntext,
-  principal: ntext,
-  callerIp: ntext,
-  userAgent: ntext,
-  command: z.array(text).nullable(),
-  container: ntext,
-  namespace: ntext,
-  pod: ntext,
-  mentionsSocat: z.boolean(),
-});
-const refused = z.object({ kind: text, method: ntext, time: ntext, principal: ntext, callerIp: ntext, userAgent: ntext, namespace: ntext, pod: ntext, statusCode: nint, reason: ntext });
-const related = z.object({ name: text, category: text, source: ntext, eventTime: ntext, severity: ntext, state: ntext, namespace: ntext, pod: ntext, container: ntext });
-const logLine = z.object({ timestamp: ntext, severity: ntext, text });
-const logSummary = z.object({ count: z.number().int(), truncated: z.boolean(), link: text, window: z.object({ start: text, end: text }), first: z.array(logLine), last: z.array(logLine) });
-const mitreEntry = z.object({ name: text, id: ntext, url: ntext });
-
-export const storedReportSchema = z.object({
-  schemaVersion: z.literal(STORED_REPORT_VERSION),
-  status: z.literal('triaged'),
-  /** What was cut to fit, in the order it was cut; empty when the report is whole. */
-  truncated: z.array(text),
-  finding: z.object({ name: text, category: text, state: text, severity: ntext, eventTime: ntext, resourceName: ntext, projectDisplayName: ntext }),
-  verdict: z.object({
-    level: z.enum(VERDICT_LEVELS as readonly [(typeof VERDICT_LEVELS)[number], ...(typeof VERDICT_LEVELS)[number][]]),
-    score: z.number(),
-    reasons: z.array(z.object({ signal: text, weight: z.number(), detail: text })),
-    unavailable: z.array(text),
-  }),
-  c2,
-  workload: z.object({ namespace: ntext, pod: ntext, container: ntext, image: ntext, node: ntext }),
-  process: z.object({ binary: ntext, args: z.array(text), argsTruncated: z.boolean() }),
-  cluster: z
-    .object({
-      project: text,
-      location: text,
-      name: text,
-      locationType: text,
-      resourceName: text,
-      details: z
-        .object({
-          networkPolicyEnforced: nbool,
-          privateEndpoint: nbool,
-          controlPlanePath: ntext,
-          controlPlaneUnreachable: ntext,
-          currentMasterVersion: ntext,
-          network: ntext,
-          subnetwork: ntext,
-          podCidr: ntext,
-          servicesCidr: ntext,
-          nodePool: ntext,
-          workloadIdentityPool: ntext,
-          loggingComponents: z.array(text).nullable(),
-        })
-        .nullable(),
-    })
-    .nullable(),
-  node: z.object({ name: text, instanceId: ntext, zone: ntext, nodePool: ntext, osImage: ntext, kernelVersion: ntext, containerRuntime: ntext, createdAt: ntext }).nullable(),
-  pod: z
-    .object({
-      source: z.enum(['kubernetes', 'finding']),
-      namespace: text,
-      name: text,
-      phase: ntext,
-      startTime: ntext,
-      serviceAccount: ntext,
-      node: ntext,
-      labels: stringMap,
-      owners: z.array(z.object({ kind: text, name: text })),
-      containers: z.array(z.object({ name: text, image: ntext, imageDigest: ntext, restartCount: nint, ready: nbool })),
-      redFlags: z.array(text),
-    })
-    .nullable(),
-  lineage: z.object({
-    summary: text,
-    startedBy: ntext,
-    chain: z.array(z.object({ pid: nint, parentPid: nint, name: ntext, binary: ntext, args: z.array(text), kind: text })),
-  }),
-  attribution: z.object({
+  const hop = z.object({ host: ntext, port: nint, ipVersion });
+  const c2 = z.object({
+    role: z.enum(C2_ROLES),
+    transport: z.enum(C2_TRANSPORTS).nullable(),
+    host: ntext,
+    port: nint,
+    ipVersion,
+    program: ntext,
+    pty: z.boolean(),
+    scope: ntext,
+    hop: hop.nullable(),
+    hopScope: ntext,
+    peers: z.array(z.object({ direction: z.enum(['connect', 'listen']), transport: z.enum(C2_TRANSPORTS).nullable(), host: ntext, port: nint, ipVersion, hop: hop.nullable() })),
+    socket: ntext,
+    refused: ntext,
+    note: ntext,
+  });
+  const session = z.object({
     kind: text,
-    explanation: text,
-    execCount: z.number().int(),
-    exec: session.nullable(),
-    considered: z.array(z.object({ session, taken: z.boolean(), reason: text })),
-    refused: z.array(refused),
-  }),
-  owners: z.object({ hints: z.array(z.object({ scope: text, key: text, value: text })), contacts: z.array(z.object({ email: text, categories: z.array(text) })) }),
-  mitre: z.object({ primaryTactic: mitreEntry.nullable(), tactics: z.array(mitreEntry), techniques: z.array(mitreEntry), version: ntext }).nullable(),
-  commands: z.object({ getCredentials: ntext, copyBinary: ntext, exec: ntext }),
-  runbook: z.object({ steps: z.array(z.object({ id: text, title: text, command: ntext, note: ntext, disruptive: z.boolean(), warning: ntext })) }),
-  relatedFindings: z
-    .object({
-      windowMinutes: z.number(),
-      complete: z.boolean(),
-      truncated: z.boolean(),
-      otherInClusterCount: z.number().int(),
-      countsByCategory: z.record(z.string(), z.number().int()),
-      sameContainer: z.array(related),
-      otherPodsSameWorkload: z.array(related),
-    })
-    .nullable(),
-  logs: z.object({
-    pod: logSummary.nullable(),
-    audit: logSummary.extend({ execs: z.array(session), refused: z.array(refused), podChanges: z.array(z.object({ time: ntext, verb: text, principal: ntext })) }).nullable(),
-    node: logSummary.nullable(),
-    nodeKubernetes: logSummary.nullable(),
-  }),
-  gaps: z.array(z.object({ section: text, reason: text })),
-  links: z.object({ finding: text, cluster: ntext, node: ntext, pod: ntext }),
-});
+    method: ntext,
+    time: ntext,
+    principal: ntext,
+    callerIp: ntext,
+    userAgent: ntext,
+    command: z.array(text).nullable(),
+    container: ntext,
+    namespace: ntext,
+    pod: ntext,
+    mentionsSocat: z.boolean(),
+  });
+  const refused = z.object({ kind: text, method: ntext, time: ntext, principal: ntext, callerIp: ntext, userAgent: ntext, namespace: ntext, pod: ntext, statusCode: nint, reason: ntext });
+  const related = z.object({ name: text, category: text, source: ntext, eventTime: ntext, severity: ntext, state: ntext, namespace: ntext, pod: ntext, container: ntext });
+  const logLine = z.object({ timestamp: ntext, severity: ntext, text });
+  const logSummary = z.object({ count: z.number().int(), truncated: z.boolean(), link: text, window: z.object({ start: text, end: text }), first: z.array(logLine), last: z.array(logLine) });
+  const mitreEntry = z.object({ name: text, id: ntext, url: ntext });
 
-export type StoredReport = z.infer<typeof storedReportSchema>;
-type LogSummary = z.infer<typeof logSummary>;
+  const report = z.object({
+    schemaVersion: z.literal(STORED_REPORT_VERSION),
+    status: z.literal('triaged'),
+    /** What was cut to fit, in the order it was cut; empty when the report is whole. */
+    truncated: z.array(text),
+    finding: z.object({ name: text, category: text, state: text, severity: ntext, eventTime: ntext, resourceName: ntext, projectDisplayName: ntext }),
+    verdict: z.object({
+      level: z.enum(VERDICT_LEVELS as readonly [(typeof VERDICT_LEVELS)[number], ...(typeof VERDICT_LEVELS)[number][]]),
+      score: z.number(),
+      reasons: z.array(z.object({ signal: text, weight: z.number(), detail: text })),
+      unavailable: z.array(text),
+    }),
+    c2,
+    workload: z.object({ namespace: ntext, pod: ntext, container: ntext, image: ntext, node: ntext }),
+    process: z.object({ binary: ntext, args: z.array(text), argsTruncated: z.boolean() }),
+    cluster: z
+      .object({
+        project: text,
+        location: text,
+        name: text,
+        locationType: text,
+        resourceName: text,
+        details: z
+          .object({
+            networkPolicyEnforced: nbool,
+            privateEndpoint: nbool,
+            controlPlanePath: ntext,
+            controlPlaneUnreachable: ntext,
+            currentMasterVersion: ntext,
+            network: ntext,
+            subnetwork: ntext,
+            podCidr: ntext,
+            servicesCidr: ntext,
+            nodePool: ntext,
+            workloadIdentityPool: ntext,
+            loggingComponents: z.array(text).nullable(),
+          })
+          .nullable(),
+      })
+      .nullable(),
+    node: z.object({ name: text, instanceId: ntext, zone: ntext, nodePool: ntext, osImage: ntext, kernelVersion: ntext, containerRuntime: ntext, createdAt: ntext }).nullable(),
+    pod: z
+      .object({
+        source: z.enum(['kubernetes', 'finding']),
+        namespace: text,
+        name: text,
+        phase: ntext,
+        startTime: ntext,
+        serviceAccount: ntext,
+        node: ntext,
+        labels: stringMap,
+        owners: z.array(z.object({ kind: text, name: text })),
+        containers: z.array(z.object({ name: text, image: ntext, imageDigest: ntext, restartCount: nint, ready: nbool })),
+        redFlags: z.array(text),
+      })
+      .nullable(),
+    lineage: z.object({
+      summary: text,
+      startedBy: ntext,
+      chain: z.array(z.object({ pid: nint, parentPid: nint, name: ntext, binary: ntext, args: z.array(text), kind: text })),
+    }),
+    attribution: z.object({
+      kind: text,
+      explanation: text,
+      execCount: z.number().int(),
+      exec: session.nullable(),
+      considered: z.array(z.object({ session, taken: z.boolean(), reason: text })),
+      refused: z.array(refused),
+    }),
+    owners: z.object({ hints: z.array(z.object({ scope: text, key: text, value: text })), contacts: z.array(z.object({ email: text, categories: z.array(text) })) }),
+    mitre: z.object({ primaryTactic: mitreEntry.nullable(), tactics: z.array(mitreEntry), techniques: z.array(mitreEntry), version: ntext }).nullable(),
+    commands: z.object({ getCredentials: ntext, copyBinary: ntext, exec: ntext }),
+    runbook: z.object({ steps: z.array(z.object({ id: text, title: text, command: ntext, note: ntext, disruptive: z.boolean(), warning: ntext })) }),
+    relatedFindings: z
+      .object({
+        windowMinutes: z.number(),
+        complete: z.boolean(),
+        truncated: z.boolean(),
+        otherInClusterCount: z.number().int(),
+        countsByCategory: z.record(z.string(), z.number().int()),
+        sameContainer: z.array(related),
+        otherPodsSameWorkload: z.array(related),
+      })
+      .nullable(),
+    logs: z.object({
+      pod: logSummary.nullable(),
+      audit: logSummary.extend({ execs: z.array(session), refused: z.array(refused), podChanges: z.array(z.object({ time: ntext, verb: text, principal: ntext })) }).nullable(),
+      node: logSummary.nullable(),
+      nodeKubernetes: logSummary.nullable(),
+    }),
+    gaps: z.array(z.object({ section: text, reason: text })),
+    links: z.object({ finding: text, cluster: ntext, node: ntext, pod: ntext }),
+  });
+  return { report, session, refused, related, logSummary };
+}
+
+let schemas: ReturnType<typeof buildSchemas> | null = null;
+function built(): ReturnType<typeof buildSchemas> {
+  schemas ??= buildSchemas();
+  return schemas;
+}
+
+/** The zod schema of schemaVersion 1. */
+export function storedReportSchema(): ReturnType<typeof buildSchemas>['report'] {
+  return built().report;
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+export type StoredReport = z.infer<Schemas['report']>;
+type LogSummary = z.infer<Schemas['logSummary']>;
+type Session = z.infer<Schemas['session']>;
+type Refused = z.infer<Schemas['refused']>;
+type Related = z.infer<Schemas['related']>;
 
 // ---------------------------------------------------------------------------
 // Writing
@@ -244,7 +266,7 @@ function copyHop(b: Bounds, h: C2Hop | null | undefined): StoredReport['c2']['ho
   return h ? { host: b.ntext(h.host), port: h.port, ipVersion: h.ipVersion } : null;
 }
 
-function copySession(b: Bounds, e: ExecEvent, path: string): z.infer<typeof session> {
+function copySession(b: Bounds, e: ExecEvent, path: string): Session {
   return {
     kind: e.kind,
     method: b.ntext(e.method),
@@ -260,7 +282,7 @@ function copySession(b: Bounds, e: ExecEvent, path: string): z.infer<typeof sess
   };
 }
 
-function copyRefused(b: Bounds, r: RefusedAttempt): z.infer<typeof refused> {
+function copyRefused(b: Bounds, r: RefusedAttempt): Refused {
   return {
     kind: r.kind,
     method: b.ntext(r.method),
@@ -275,7 +297,7 @@ function copyRefused(b: Bounds, r: RefusedAttempt): z.infer<typeof refused> {
   };
 }
 
-function copyRelated(b: Bounds, f: RelatedFinding): z.infer<typeof related> {
+function copyRelated(b: Bounds, f: RelatedFinding): Related {
   return {
     name: b.text(f.name),
     category: b.text(f.category),
@@ -620,7 +642,7 @@ export function reportFromFinding(finding: unknown): StoredReport | null {
     const shown = typeof version === 'string' ? JSON.stringify(version.slice(0, 40)) : typeof version === 'number' ? String(version) : version === undefined ? 'missing' : `a ${Array.isArray(version) ? 'list' : typeof version}`;
     throw new StoredReportError(`${STORED_REPORT_KEY}.schemaVersion is ${shown}; this release reads schemaVersion ${STORED_REPORT_VERSION}`);
   }
-  const parsed = storedReportSchema.safeParse(value);
+  const parsed = storedReportSchema().safeParse(value);
   if (!parsed.success) {
     throw new StoredReportError(formatIssues(parsed.error.issues.map((i) => ({ ...i, path: [STORED_REPORT_KEY, ...i.path] }))));
   }
