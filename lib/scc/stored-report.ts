@@ -221,8 +221,15 @@ type Related = z.infer<Schemas['related']>;
 
 /** Bounds strings and lists while copying, and remembers what it had to cut. */
 class Bounds {
-  readonly cuts: string[] = [];
+  /** One entry per kind of cut, keyed by its path with the indices left out, so the list stays short. */
+  private readonly cuts = new Map<string, { times: number; most: number }>();
   private longStrings = 0;
+
+  private cut(path: string, size: number): void {
+    const key = path.replace(/\[\d+\]/g, '[]');
+    const seen = this.cuts.get(key) ?? { times: 0, most: 0 };
+    this.cuts.set(key, { times: seen.times + 1, most: Math.max(seen.most, size) });
+  }
 
   text(s: string): string {
     const w = wellFormed(s);
@@ -239,12 +246,12 @@ class Bounds {
   command(s: string | null, path: string): string | null {
     if (s === null) return null;
     if (s.length <= STORED_COMMAND_MAX) return wellFormed(s);
-    this.cuts.push(`${path} (a command of ${s.length} chars, dropped)`);
+    this.cut(`${path}#command`, s.length);
     return null;
   }
 
   list<T, U>(items: readonly T[], path: string, f: (x: T, i: number) => U): U[] {
-    if (items.length > STORED_LIST_MAX) this.cuts.push(`${path} (first ${STORED_LIST_MAX} of ${items.length})`);
+    if (items.length > STORED_LIST_MAX) this.cut(path, items.length);
     return items.slice(0, STORED_LIST_MAX).map(f);
   }
 
@@ -256,9 +263,15 @@ class Bounds {
     return this.list(items, path, (x) => this.text(x));
   }
 
-  /** The cuts, with the strings cut to STORED_TEXT_MAX counted once at the end. */
+  /** What was cut while copying, in the order first met; strings cut to STORED_TEXT_MAX counted once at the end. */
   done(): string[] {
-    return this.longStrings > 0 ? [...this.cuts, `${this.longStrings} strings over ${STORED_TEXT_MAX} chars (cut, marked in the text)`] : this.cuts;
+    const times = (n: number) => (n > 1 ? `, in ${n} places` : '');
+    const out = [...this.cuts].map(([key, { times: n, most }]) =>
+      key.endsWith('#command')
+        ? `${key.slice(0, -'#command'.length)} (dropped: a command of ${most} chars${times(n)})`
+        : `${key} (first ${STORED_LIST_MAX} of ${most}${times(n)})`,
+    );
+    return this.longStrings > 0 ? [...out, `${this.longStrings} strings over ${STORED_TEXT_MAX} chars (cut, marked in the text)`] : out;
   }
 }
 
@@ -526,27 +539,30 @@ const CUTS: ReadonlyArray<{ what: string; cut(s: StoredReport): boolean }> = [
     what: 'step 5 commands (commands; the runbook has the same steps)',
     cut: (s) => Object.values(s.commands).some((c) => c !== null) && ((s.commands = { getCredentials: null, copyBinary: null, exec: null }), true),
   },
-  { what: `every text over ${SHORT_TEXT} chars but runbook commands (cut, marked in the text)`, cut: (s) => shortenTexts(s) },
+  { what: `every text over ${SHORT_TEXT} chars but runbook commands (cut, marked in the text)`, cut: (s) => shortenTexts(s, SHORT_TEXT) },
   {
     what: 'runbook commands (runbook.steps[].command)',
     cut: (s) => s.runbook.steps.some((x) => x.command !== null) && (s.runbook.steps.forEach((x) => (x.command = null)), true),
   },
 ];
 
-/** Cuts every string but runbook commands to SHORT_TEXT, in place; false when none was longer. */
-function shortenTexts(s: StoredReport): boolean {
+/** Cuts every string (and key) but runbook commands to `max`, in place; false when none was longer. */
+function shortenTexts(s: StoredReport, max: number): boolean {
   let changed = false;
   const walk = (v: unknown, inCommand: boolean): unknown => {
     if (typeof v === 'string') {
-      if (inCommand || v.length <= SHORT_TEXT) return v;
+      if (inCommand || v.length <= max) return v;
       changed = true;
-      return truncate(v, SHORT_TEXT);
+      return truncate(v, max);
     }
     if (Array.isArray(v)) return v.map((x) => walk(x, false));
     if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(o)) out[SHORT_TEXT < k.length ? truncate(k, SHORT_TEXT) : k] = walk(x, k === 'command' && 'disruptive' in o);
+      for (const [k, x] of Object.entries(o)) {
+        if (k.length > max) changed = true;
+        out[k.length > max ? truncate(k, max) : k] = walk(x, k === 'command' && 'disruptive' in o);
+      }
       return out;
     }
     return v;
@@ -556,22 +572,22 @@ function shortenTexts(s: StoredReport): boolean {
   return changed;
 }
 
+/** What the core's texts are cut to: some 50 of them fit any budget this module is given. */
+const CORE_TEXT = 256;
+
 /** The last resort: what a reader cannot do without (finding, verdict, C2, workload, cluster), each text short. */
 function core(s: StoredReport, cuts: string[]): StoredReport {
-  const short = (x: string | null) => (x === null || x.length <= SHORT_TEXT ? x : truncate(x, SHORT_TEXT));
-  const c = s.c2;
-  return {
+  const out: StoredReport = {
     ...s,
     truncated: [...cuts, 'everything but the finding, verdict level and score, C2, workload and cluster'],
-    finding: { ...s.finding, name: short(s.finding.name)!, category: short(s.finding.category)!, state: short(s.finding.state)! },
     verdict: { level: s.verdict.level, score: s.verdict.score, reasons: [], unavailable: [] },
-    c2: { ...c, host: short(c.host), program: short(c.program), hop: c.hop && { ...c.hop, host: short(c.hop.host) }, peers: [], socket: short(c.socket), refused: short(c.refused), note: short(c.note) },
-    process: { binary: short(s.process.binary), args: [], argsTruncated: s.process.argsTruncated },
-    cluster: s.cluster && { ...s.cluster, details: s.cluster.details && { ...s.cluster.details, loggingComponents: null, controlPlaneUnreachable: short(s.cluster.details.controlPlaneUnreachable) } },
+    c2: { ...s.c2, peers: [] },
+    process: { binary: s.process.binary, args: [], argsTruncated: s.process.argsTruncated },
+    cluster: s.cluster && { ...s.cluster, details: s.cluster.details && { ...s.cluster.details, loggingComponents: null } },
     node: null,
     pod: null,
-    lineage: { summary: short(s.lineage.summary)!, startedBy: s.lineage.startedBy, chain: [] },
-    attribution: { ...s.attribution, explanation: short(s.attribution.explanation)!, exec: null, considered: [], refused: [] },
+    lineage: { summary: s.lineage.summary, startedBy: s.lineage.startedBy, chain: [] },
+    attribution: { ...s.attribution, exec: null, considered: [], refused: [] },
     owners: { hints: [], contacts: [] },
     mitre: null,
     commands: { getCredentials: null, copyBinary: null, exec: null },
@@ -579,8 +595,10 @@ function core(s: StoredReport, cuts: string[]): StoredReport {
     relatedFindings: null,
     logs: { pod: null, audit: null, node: null, nodeKubernetes: null },
     gaps: [],
-    links: { finding: short(s.links.finding)!, cluster: null, node: null, pod: null },
+    links: { finding: s.links.finding, cluster: null, node: null, pod: null },
   };
+  shortenTexts(out, CORE_TEXT);
+  return out;
 }
 
 /** The report as stored: the versioned subset, within `budget` chars of JSON, with what was cut named in `truncated`. */
@@ -595,7 +613,7 @@ export function storedReport(r: TriagedReport, budget = STORED_REPORT_BUDGET_CHA
   }
   if (fits()) return s;
   const last = core(s, s.truncated);
-  // Some 40 strings of SHORT_TEXT at most: far inside any budget this module is given.
+  // Some 50 strings of CORE_TEXT at most (the cut list among them): far inside any budget this module is given.
   if (jsonChars(last as unknown as Json) > budget) throw new Error(`the stored report's core does not fit ${budget} chars`);
   return last;
 }

@@ -282,6 +282,13 @@ describe('the budget', () => {
     expect(size(reportProperties(big))).toBeLessThanOrEqual(PROPERTIES_BUDGET_CHARS);
   });
 
+  it('names each kind of cut once, however many places it happened', () => {
+    const report = richReport();
+    report.lineage.chain = Array.from({ length: 60 }, (_, i) => ({ pid: i, parentPid: i - 1, name: 'sh', binary: '/bin/sh', args: Array.from({ length: 70 }, (_, j) => `a${j}`), kind: 'shell' as const }));
+    const s = storedReport(report, 1e9);
+    expect(s.truncated).toEqual(['lineage.chain (first 50 of 60)', 'lineage.chain[].args (first 50 of 70, in 50 places)']);
+  });
+
   it('caps long lists and strings when copying, and says so', () => {
     const report = richReport();
     report.process.args = Array.from({ length: 80 }, (_, i) => `arg${i}`);
