@@ -6,17 +6,8 @@
  */
 import type { ExecEvent, RefusedAttempt } from '../gather/sections.js';
 
-export type C2Scope =
-  | 'loopback'
-  | 'link_local'
-  | 'metadata_server'
-  | 'pod_cidr'
-  | 'services_cidr'
-  | 'node_subnet'
-  | 'private'
-  | 'reserved'
-  | 'public'
-  | 'hostname';
+export const C2_SCOPES = ['loopback', 'link_local', 'metadata_server', 'pod_cidr', 'services_cidr', 'node_subnet', 'private', 'reserved', 'public', 'hostname'] as const;
+export type C2Scope = (typeof C2_SCOPES)[number];
 
 export type ProcessKind = 'socat' | 'shell' | 'web_server' | 'interpreter' | 'container_runtime' | 'init' | 'other';
 

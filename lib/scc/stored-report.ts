@@ -29,6 +29,7 @@
  * converted member by member, so it is never partial JSON.
  */
 import { z } from 'zod';
+import { C2_SCOPES } from '../decide/types.js';
 import { VERDICT_LEVELS } from '../fanout.js';
 import { formatIssues } from '../finding/parse.js';
 import type { ExecEvent, LogLine, LogSection, RefusedAttempt, RelatedFinding } from '../gather/sections.js';
@@ -75,9 +76,9 @@ function buildSchemas() {
     ipVersion,
     program: ntext,
     pty: z.boolean(),
-    scope: ntext,
+    scope: z.enum(C2_SCOPES).nullable(),
     hop: hop.nullable(),
-    hopScope: ntext,
+    hopScope: z.enum(C2_SCOPES).nullable(),
     peers: z.array(z.object({ direction: z.enum(['connect', 'listen']), transport: z.enum(C2_TRANSPORTS).nullable(), host: ntext, port: nint, ipVersion, hop: hop.nullable() })),
     socket: ntext,
     refused: ntext,

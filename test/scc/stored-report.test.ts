@@ -12,7 +12,8 @@ import { parseFindingName } from '../../lib/cli/input.js';
 import { parseNotification } from '../../lib/finding/parse.js';
 import type { AuditLogSection, ClusterSection, LogSection, PodSection } from '../../lib/gather/sections.js';
 import { analyzeFinding } from '../../lib/report/analyze.js';
-import type { TriagedReport } from '../../lib/report/types.js';
+import type { ReportC2, TriagedReport } from '../../lib/report/types.js';
+import { subjectFromReport } from '../../lib/respond/subject.js';
 import { enrichmentFindingName } from '../../lib/scc/names.js';
 import { PROPERTIES_BUDGET_CHARS, reportProperties, size, toProtoValues } from '../../lib/scc/properties.js';
 import { readStoredValue, toProtoValue, type Json } from '../../lib/scc/proto-value.js';
@@ -181,6 +182,19 @@ describe('Z_Report through the SCC emulator and the real client', () => {
     expect(all).not.toContain('last-applied-configuration');
   });
 
+  it('gives response planning the same subject as the report it was stored from', async () => {
+    const n = notification();
+    const report = richReport();
+    const { name, result } = await writeAndRead(report, n);
+    const s = reportFromFinding(result.finding)!;
+    // The stored C2 is a ReportC2 as it is (checked by the compiler), and every field planning reads is there under the report's name.
+    const c2: ReportC2 = s.c2;
+    expect(c2).toEqual(report.c2);
+    const subject = subjectFromReport(s as unknown as TriagedReport, name);
+    expect(subject).toEqual(subjectFromReport(report, name));
+    expect(subject).toMatchObject({ cluster: { networkPolicyEnforced: true }, pod: { source: 'kubernetes', topOwnerKind: 'Deployment' }, node: { name: 'gke-shop-prod-default-pool-3f2a9c1e-k8vz' } });
+  });
+
   it('keeps attacker text exact in the structure while the console text beside it is cleaned', async () => {
     const hostilePod = `evil${ESC}]0;pwned\u0007-\u202epod`;
     const n = notification((f) => (f.sourceProperties.Pod_Name = hostilePod));
@@ -263,7 +277,7 @@ describe('the budget', () => {
     const huge = (s: string) => `${s}${'y'.repeat(20_000)}`;
     const blow = (v: unknown, key = ''): unknown => {
       // Commands and enumerations stay as they are; every other text is blown up.
-      if (typeof v === 'string') return /^(id|command|getCredentials|copyBinary|exec|level|role|transport|direction|source|status)$/.test(key) ? v : huge(v);
+      if (typeof v === 'string') return /^(id|command|getCredentials|copyBinary|exec|level|role|transport|direction|source|status|scope|hopScope)$/.test(key) ? v : huge(v);
       if (Array.isArray(v)) return v.map((x) => blow(x));
       if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blow(x, k)]));
       return v;
