@@ -14,6 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPubSubClient, type PubSubClient } from '../lib/clients.js';
+import { reportFromFinding, STORED_REPORT_KEY } from '../lib/scc/stored-report.js';
 import { Status } from '../test/emulators/grpc-harness.js';
 import { projectRoot } from '../test/support/fixtures.js';
 import { EmulatorUnavailable, startGooglePubSub, type GooglePubSub } from '../test/support/google-pubsub.js';
@@ -44,6 +45,12 @@ function printFinding(finding: Record<string, any>): void {
 
   const width = Math.max(...Object.keys(props).map((k) => k.length));
   for (const [key, value] of Object.entries(props)) {
+    if (key === STORED_REPORT_KEY) {
+      // The machine-readable report: its strings are exact (escape sequences included), so it is summarised, not printed.
+      const stored = reportFromFinding(finding);
+      console.log(`${key.padEnd(width)}  (Struct, schemaVersion ${stored?.schemaVersion}, ${JSON.stringify(value).length} chars of JSON, cut: ${stored?.truncated.length ? stored.truncated.join('; ') : 'nothing'}; \`show\` reads it)`);
+      continue;
+    }
     const [head, ...rest] = (typeof value === 'string' ? value : JSON.stringify(value)).split('\n');
     console.log(`${key.padEnd(width)}  ${head}`);
     for (const line of rest) console.log(`${' '.repeat(width + 2)}${line}`);

@@ -135,6 +135,13 @@ function validatePropertyKey(key: string): void {
   }
 }
 
+/**
+ * Keys as SCC checks them. Values are google.protobuf.Value (finding.proto:
+ * `map<string, google.protobuf.Value> source_properties`): stored as the wire
+ * decoded them, nested Structs and lists included, and returned the same way,
+ * so a Struct the client writes reads back member for member
+ * (test/scc/stored-report.test.ts).
+ */
 function validateSourceProperties(props: unknown): void {
   if (props === undefined || props === null) return;
   for (const key of Object.keys(props as Obj)) validatePropertyKey(key);
