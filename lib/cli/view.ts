@@ -129,15 +129,12 @@ function pushCommand(view: ShowView, label: string, value: unknown): void {
   else if (cmd !== null) view.commands.push({ label, command: cmd });
 }
 
-const ROLES: readonly C2Role[] = C2_ROLES;
-const TRANSPORTS: readonly C2Transport[] = C2_TRANSPORTS;
-
 function c2Of(raw: { role: unknown; transport: unknown; host: unknown; port: unknown; ipVersion: unknown; program: unknown; pty: unknown; scope?: unknown; hop?: unknown }): { c2: NonNullable<ShowView['c2']>; what: string } {
   const hop = obj(raw.hop);
-  const role = (ROLES as readonly unknown[]).includes(raw.role) ? (raw.role as C2Role) : 'unknown';
+  const role = (C2_ROLES as readonly unknown[]).includes(raw.role) ? (raw.role as C2Role) : 'unknown';
   const endpoint: C2Endpoint = {
     role,
-    transport: (TRANSPORTS as readonly unknown[]).includes(raw.transport) ? (raw.transport as C2Transport) : null,
+    transport: (C2_TRANSPORTS as readonly unknown[]).includes(raw.transport) ? (raw.transport as C2Transport) : null,
     host: typeof raw.host === 'string' && raw.host !== '' ? raw.host : null,
     port: num(raw.port),
     ipVersion: num(raw.ipVersion) === 6 ? 6 : num(raw.ipVersion) === 4 ? 4 : null,

@@ -19,7 +19,8 @@
  * SCC documents no per-finding or per-property limit; its quotas page lists
  * one content limit, "Findings uploads: 500 MB per day"
  * (https://cloud.google.com/security-command-center/quotas), and a finding
- * also travels whole in each notification. So we set our own:
+ * also travels whole in each notification, a Pub/Sub message of at most 10 MB
+ * (https://cloud.google.com/pubsub/quotas#resource_limits). So we set our own:
  * STORED_REPORT_BUDGET_CHARS of JSON text, inside the finding's
  * PROPERTIES_BUDGET_CHARS (lib/scc/properties.ts). When a report does not
  * fit, whole parts are cut in a fixed order, least needed first (log
