@@ -190,7 +190,7 @@ describe('Z_Report through the SCC emulator and the real client', () => {
     // The stored C2 is a ReportC2 as it is (checked by the compiler), and every field planning reads is there under the report's name.
     const c2: ReportC2 = s.c2;
     expect(c2).toEqual(report.c2);
-    const subject = subjectFromReport(s as unknown as TriagedReport, name);
+    const subject = subjectFromReport(s, name);
     expect(subject).toEqual(subjectFromReport(report, name));
     expect(subject).toMatchObject({ cluster: { networkPolicyEnforced: true }, pod: { source: 'kubernetes', topOwnerKind: 'Deployment' }, node: { name: 'gke-shop-prod-default-pool-3f2a9c1e-k8vz' } });
   });
