@@ -38,7 +38,7 @@ import { CliError, EXIT, UsageError } from './errors.js';
 import { classifyTarget, parseFindingName, readInput, type FindingRef } from './input.js';
 import { colorEnabled, type Io } from './io.js';
 import { COLOR, PLAIN, renderView } from './render.js';
-import { fetchFinding, marksOf, toNotificationJson, type SccReader, type V2Finding } from './scc.js';
+import { fetchFinding, marksOf, toNotificationJson, type ListFindingsResult, type SccReader, type V2Finding } from './scc.js';
 import { propertyValue, viewFromProperties, viewFromReport, viewFromStoredReport, type ShowView } from './view.js';
 
 type Obj = Record<string, unknown>;
@@ -140,31 +140,40 @@ export function notOurReport(ref: FindingRef, found: V2Finding | null | undefine
   return null;
 }
 
-/** `show` refuses a report it cannot trust: one line on stderr, nothing on stdout, so no command of it is printed. */
-function untrusted(subject: string, why: string): CliError {
-  return new CliError(`not showing ${subject}: ${why} (\`scc-socat-triage triage FINDING --dry-run\` builds a fresh report)`, EXIT.USAGE);
+/** A report that cannot be trusted is refused: one line on stderr, nothing on stdout, so no command of it is printed or carried out. */
+function untrusted(verb: string, subject: string, why: string): CliError {
+  return new CliError(`${verb} ${subject}: ${why} (\`scc-socat-triage triage FINDING --dry-run\` builds a fresh report)`, EXIT.USAGE);
 }
 
-async function viewFromScc(scc: SccReader, ref: FindingRef, ownSource: string | null, config: OfflineConfig): Promise<ShowView> {
+/** Where a FINDING_NAME leads: our trusted enrichment finding for it, or only the finding (not triaged yet). */
+export type LocatedReport =
+  | { kind: 'enrichment'; enrichment: V2Finding; original: ListFindingsResult | null; marks: Record<string, string> }
+  | { kind: 'not_triaged'; original: ListFindingsResult; note: string };
+
+/**
+ * The enrichment finding for a FINDING_NAME (the original, or the enrichment
+ * finding itself), trusted only as notOurReport allows; `verb` starts the
+ * refusal ("not showing", "not responding to").
+ */
+export async function locateReport(scc: SccReader, ref: FindingRef, ownSource: string | null, verb: string): Promise<LocatedReport> {
   const result = await fetchFinding(scc, ref);
   if (!result?.finding) throw new CliError(`finding ${ref.name} not found (ListFindings on ${ref.parent} returned nothing)`, EXIT.USAGE);
-  const json = toNotificationJson(result);
   if (result.finding.category === ENRICHMENT_CATEGORY) {
     // Asked for a report by its own name: it is ours only if it is in our source.
-    if (ownSource === null) throw untrusted('this report', 'SCC_SOURCE_NAME is not set, so whether it comes from our source cannot be checked');
+    if (ownSource === null) throw untrusted(verb, 'this report', 'SCC_SOURCE_NAME is not set, so whether it comes from our source cannot be checked');
     const why = notOurReport(ref, result.finding, ownSource, null);
-    if (why !== null) throw untrusted('this report', why);
-    return viewFromEnrichment(result.finding);
+    if (why !== null) throw untrusted(verb, 'this report', why);
+    return { kind: 'enrichment', enrichment: result.finding, original: null, marks: {} };
   }
 
   const marks = marksOf(result.finding);
   const marked = markValue(marks, MARK_REPORT);
   if (marked !== undefined) {
     const subject = `the report the ${MARK_REPORT} mark names`;
-    if (ownSource === null) throw untrusted(subject, 'SCC_SOURCE_NAME is not set, so whether the mark points into our source cannot be checked');
+    if (ownSource === null) throw untrusted(verb, subject, 'SCC_SOURCE_NAME is not set, so whether the mark points into our source cannot be checked');
     const markedRef = parseFindingName(marked);
-    if (markedRef === null) throw untrusted(subject, `the mark is not a finding name: ${JSON.stringify(marked.slice(0, 200))}`);
-    if (!inSource(markedRef, ownSource)) throw untrusted(subject, notOurReport(markedRef, null, ownSource, result.finding)!);
+    if (markedRef === null) throw untrusted(verb, subject, `the mark is not a finding name: ${JSON.stringify(marked.slice(0, 200))}`);
+    if (!inSource(markedRef, ownSource)) throw untrusted(verb, subject, notOurReport(markedRef, null, ownSource, result.finding)!);
   }
   const enrichmentRef = (marked !== undefined ? parseFindingName(marked) : null) ?? (ownSource ? parseFindingName(enrichmentFindingName(ownSource, ref.name)) : null);
   if (enrichmentRef && ownSource) {
@@ -172,18 +181,33 @@ async function viewFromScc(scc: SccReader, ref: FindingRef, ownSource: string | 
     // Without a mark, a missing report at the derived name means: not triaged yet.
     if (enrichment?.finding || marked !== undefined) {
       const why = notOurReport(enrichmentRef, enrichment?.finding, ownSource, result.finding);
-      if (why !== null) throw untrusted(`the report ${marked !== undefined ? `the ${MARK_REPORT} mark names` : 'at our derived name'}`, why);
-      const view = viewFromEnrichment(enrichment!.finding!, marks);
-      view.finding.state = typeof json.finding.state === 'string' ? json.finding.state : view.finding.state;
-      const guard = markValue(marks, MARK_EVENT_TIME);
-      const eventTime = typeof json.finding.eventTime === 'string' ? json.finding.eventTime : null;
-      if (eventTime !== null && (guard === undefined || canonicalTimestamp(guard) !== canonicalTimestamp(eventTime))) {
-        view.notes.push(`this report may be for an earlier detection: the finding's eventTime is ${eventTime} and the triage mark says ${guard ?? '(none)'}; run \`triage\` to refresh it`);
-      }
-      return view;
+      if (why !== null) throw untrusted(verb, `the report ${marked !== undefined ? `the ${MARK_REPORT} mark names` : 'at our derived name'}`, why);
+      return { kind: 'enrichment', enrichment: enrichment!.finding!, original: result, marks };
     }
   }
-  return offlineView(json, config, `no enrichment finding${ownSource ? '' : ' (SCC_SOURCE_NAME unset and no socat_triage_report mark)'}: not triaged yet, so this is an offline analysis of the finding alone; \`scc-socat-triage triage ${ref.name}\` runs the full triage`);
+  return {
+    kind: 'not_triaged',
+    original: result,
+    note: `no enrichment finding${ownSource ? '' : ' (SCC_SOURCE_NAME unset and no socat_triage_report mark)'}: not triaged yet`,
+  };
+}
+
+async function viewFromScc(scc: SccReader, ref: FindingRef, ownSource: string | null, config: OfflineConfig): Promise<ShowView> {
+  const located = await locateReport(scc, ref, ownSource, 'not showing');
+  if (located.kind === 'not_triaged') {
+    return offlineView(toNotificationJson(located.original), config, `${located.note}, so this is an offline analysis of the finding alone; \`scc-socat-triage triage ${ref.name}\` runs the full triage`);
+  }
+  if (located.original === null) return viewFromEnrichment(located.enrichment);
+  const json = toNotificationJson(located.original);
+  const { marks } = located;
+  const view = viewFromEnrichment(located.enrichment, marks);
+  view.finding.state = typeof json.finding.state === 'string' ? json.finding.state : view.finding.state;
+  const guard = markValue(marks, MARK_EVENT_TIME);
+  const eventTime = typeof json.finding.eventTime === 'string' ? json.finding.eventTime : null;
+  if (eventTime !== null && (guard === undefined || canonicalTimestamp(guard) !== canonicalTimestamp(eventTime))) {
+    view.notes.push(`this report may be for an earlier detection: the finding's eventTime is ${eventTime} and the triage mark says ${guard ?? '(none)'}; run \`triage\` to refresh it`);
+  }
+  return view;
 }
 
 export async function showCommand(args: string[], io: Io): Promise<number> {
