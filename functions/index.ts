@@ -9,11 +9,13 @@
  * bundle itself, not a build of their own: the bundle is what is tested.
  */
 import * as ff from '@google-cloud/functions-framework';
-import { cloudEventHandler } from '../lib/wiring.js';
+import { cloudEventHandler, responderCloudEventHandler } from '../lib/wiring.js';
 
 ff.cloudEvent<unknown>('triageSocatFinding', cloudEventHandler(process.env));
+// The approval path (issue #15): deployed as its own function, with its own service account, when enable_response is set.
+ff.cloudEvent<unknown>('respondSocatFinding', responderCloudEventHandler(process.env));
 
-export { cloudEventHandler, createInstance } from '../lib/wiring.js';
+export { cloudEventHandler, createInstance, createResponderInstance, responderCloudEventHandler } from '../lib/wiring.js';
 export { handleDelivery } from '../lib/handler.js';
 export { RetryableFailure } from '../lib/outcome.js';
 export { parseConfig } from '../lib/config.js';

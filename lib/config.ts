@@ -4,7 +4,8 @@
  * ConfigError naming the variable; the README's configuration table lists
  * the same variables (test/config.test.ts keeps the two in step).
  */
-import { DEFAULT_VERDICT_SETTINGS, parseVerdictSettings, VERDICT_ENV_VARS, VerdictSettingsError, type VerdictSettings } from './decide/verdict-settings.js';
+import { DEFAULT_VERDICT_SETTINGS, parsePrincipalPatterns, parseVerdictSettings, VERDICT_ENV_VARS, VerdictSettingsError, type VerdictSettings } from './decide/verdict-settings.js';
+import { isResponseAction, RESPONSE_ACTIONS, type ResponseAction } from './respond/types.js';
 import { isLoopbackEndpoint } from './endpoint.js';
 import type { GatherSettings } from './gather/deps.js';
 
@@ -67,6 +68,20 @@ export interface Config {
   cacheMaxEntries: number;
   /** Signal weights, allow-lists and thresholds of the verdict model. */
   verdict: VerdictSettings;
+  /** The response (issue #15): who may approve, what the triage requests by itself. */
+  response: ResponseSettings;
+}
+
+export interface ResponseSettings {
+  /** Principal patterns (ADMIN_PRINCIPALS syntax) whose approval mark the responder acts on. */
+  approvers: string[];
+  /** Actions the triage requests itself for likely_malicious verdicts at or above minScore; empty = none. */
+  autoActions: ResponseAction[];
+  autoMinScore: number;
+  /** The triage function's own service account: the only setter whose mark counts as an automatic request. */
+  triageServiceAccount: string | null;
+  /** How far before the notification the audit log is searched for the mark's setter. */
+  approvalLogWindowMinutes: number;
 }
 
 export interface EnvVarDoc {
@@ -115,6 +130,27 @@ export const CONFIG_ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'CACHE_MAX_ENTRIES', default: '1000', description: 'How many lookups an instance keeps at most.' },
   { name: 'FANOUT_TOPIC', default: '(unset: no fan-out)', description: 'projects/P/topics/T: publish one triage-completed message per triaged finding (docs/operator-tools.md has the schema).' },
   ...VERDICT_ENV_VARS,
+  {
+    name: 'RESPONSE_APPROVERS',
+    default: '(none: every console approval is refused)',
+    description: 'respondSocatFinding: comma-separated principals whose `socat_response` mark is carried out: exact emails or `*@domain` (as ADMIN_PRINCIPALS).',
+  },
+  {
+    name: 'AUTO_RESPONSE',
+    default: '(none)',
+    description: `Comma-separated actions (${RESPONSE_ACTIONS.join(', ')}) the triage requests itself for likely_malicious verdicts at or above AUTO_RESPONSE_MIN_SCORE; carried out with the approver \`automatic\`. Needs TRIAGE_SERVICE_ACCOUNT.`,
+  },
+  { name: 'AUTO_RESPONSE_MIN_SCORE', default: '(VERDICT_MALICIOUS_THRESHOLD)', description: 'The lowest verdict score AUTO_RESPONSE acts on.' },
+  {
+    name: 'TRIAGE_SERVICE_ACCOUNT',
+    default: '(unset)',
+    description: "The triage function's service account email: the responder counts a mark as an automatic request only when this account set it.",
+  },
+  {
+    name: 'APPROVAL_LOG_WINDOW_MINUTES',
+    default: '60',
+    description: 'respondSocatFinding: how many minutes before the notification the Data Access audit log is searched for who set the mark.',
+  },
   {
     name: 'SCC_EMULATOR_HOST',
     default: '(unset)',
@@ -248,6 +284,50 @@ export function readGatherSettings(env: Env): GatherSettings {
   };
 }
 
+const SERVICE_ACCOUNT_EMAIL = /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/;
+
+/** The response variables; verdict gives AUTO_RESPONSE_MIN_SCORE its default. */
+export function readResponseSettings(env: Env, verdict: VerdictSettings): ResponseSettings {
+  let approvers: string[];
+  try {
+    approvers = parsePrincipalPatterns('RESPONSE_APPROVERS', read(env, 'RESPONSE_APPROVERS'));
+  } catch (err) {
+    if (err instanceof VerdictSettingsError) throw new ConfigError(err.variable, err.message);
+    throw err;
+  }
+  const autoActions: ResponseAction[] = [];
+  for (const item of (read(env, 'AUTO_RESPONSE') ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '')) {
+    if (!isResponseAction(item)) throw new ConfigError('AUTO_RESPONSE', `unknown action ${JSON.stringify(item)}; known: ${RESPONSE_ACTIONS.join(', ')}`);
+    if (autoActions.includes(item)) throw new ConfigError('AUTO_RESPONSE', `action ${item} is listed twice`);
+    autoActions.push(item);
+  }
+  const scoreText = read(env, 'AUTO_RESPONSE_MIN_SCORE');
+  if (scoreText !== undefined && !/^[+-]?\d{1,4}$/.test(scoreText)) {
+    throw new ConfigError('AUTO_RESPONSE_MIN_SCORE', `expected a whole number, got ${JSON.stringify(scoreText)}`);
+  }
+  const autoMinScore = scoreText === undefined ? verdict.maliciousThreshold : Number(scoreText);
+  if (autoMinScore < verdict.maliciousThreshold) {
+    throw new ConfigError(
+      'AUTO_RESPONSE_MIN_SCORE',
+      `${autoMinScore} is below VERDICT_MALICIOUS_THRESHOLD (${verdict.maliciousThreshold}): AUTO_RESPONSE only acts on likely_malicious verdicts`,
+    );
+  }
+  const triageServiceAccount = read(env, 'TRIAGE_SERVICE_ACCOUNT')?.toLowerCase() ?? null;
+  if (triageServiceAccount !== null && !SERVICE_ACCOUNT_EMAIL.test(triageServiceAccount)) {
+    throw new ConfigError('TRIAGE_SERVICE_ACCOUNT', `expected NAME@PROJECT.iam.gserviceaccount.com, got ${JSON.stringify(triageServiceAccount)}`);
+  }
+  if (autoActions.length > 0 && triageServiceAccount === null) {
+    throw new ConfigError('TRIAGE_SERVICE_ACCOUNT', 'is required when AUTO_RESPONSE lists actions: the responder accepts an automatic request only from the triage function\'s own service account');
+  }
+  return {
+    approvers,
+    autoActions: RESPONSE_ACTIONS.filter((a) => autoActions.includes(a)),
+    autoMinScore,
+    triageServiceAccount,
+    approvalLogWindowMinutes: parseInteger(env, 'APPROVAL_LOG_WINDOW_MINUTES', 60, 1, 7 * 24 * 60),
+  };
+}
+
 export function parseConfig(env: Env): Config {
   const sccSourceName = read(env, 'SCC_SOURCE_NAME') ?? null;
   if (sccSourceName !== null && !SOURCE_NAME.test(sccSourceName)) {
@@ -297,6 +377,7 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError('FANOUT_TOPIC', `expected projects/PROJECT_ID/topics/TOPIC, got ${JSON.stringify(fanoutTopic)}`);
   }
   const pubsubEmulatorHost = parseEmulatorHost(env, 'PUBSUB_EMULATOR_HOST');
+  const verdict = readVerdictSettings(env);
   // The fan-out joins the all-or-nothing rule: emulated everything else means an emulated Pub/Sub too.
   if (fanoutTopic !== null && pubsubEmulatorHost === null && Object.values(emulators).some((h) => h !== null)) {
     throw new ConfigError('PUBSUB_EMULATOR_HOST', 'is unset while FANOUT_TOPIC and other emulators are set: set it, or unset FANOUT_TOPIC');
@@ -322,6 +403,7 @@ export function parseConfig(env: Env): Config {
     ...readGatherSettings(env),
     cacheTtlSeconds: parseInteger(env, 'CACHE_TTL_SECONDS', 300, 0, 86400),
     cacheMaxEntries: parseInteger(env, 'CACHE_MAX_ENTRIES', 1000, 1, 100000),
-    verdict: readVerdictSettings(env),
+    verdict,
+    response: readResponseSettings(env, verdict),
   };
 }

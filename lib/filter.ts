@@ -6,16 +6,10 @@
  * and is triaged again.
  */
 import type { SocatFinding } from './finding/types.js';
-import { MARK_EVENT_TIME } from './scc/marks.js';
+import { MARK_EVENT_TIME, markValue } from './scc/marks.js';
 import { canonicalTimestamp } from './timestamp.js';
 
 export type FilterDecision = { triage: true } | { triage: false; reason: string };
-
-/** Marks are case-insensitive in SCC. */
-function markValue(marks: Record<string, string>, key: string): string | undefined {
-  const found = Object.keys(marks).find((k) => k.toLowerCase() === key);
-  return found === undefined ? undefined : marks[found];
-}
 
 export function alreadyTriaged(f: SocatFinding): boolean {
   const mark = markValue(f.securityMarks, MARK_EVENT_TIME);
@@ -24,7 +18,19 @@ export function alreadyTriaged(f: SocatFinding): boolean {
   return a !== null && a === canonicalTimestamp(f.eventTime);
 }
 
-export function decideFilter(f: SocatFinding, categories: readonly string[], options: { loopGuard?: boolean } = {}): FilterDecision {
+/** A finding of our own source: an enrichment finding (organizations/O/sources/S/…/findings/F). */
+export function isOwnSourceFinding(f: SocatFinding, ownSource: string | null): boolean {
+  return ownSource !== null && f.name.startsWith(`${ownSource}/`);
+}
+
+export function decideFilter(
+  f: SocatFinding,
+  categories: readonly string[],
+  options: { loopGuard?: boolean; ownSource?: string | null } = {},
+): FilterDecision {
+  // Our own findings are reports, never detections: the responder's and the triage's writes to them notify again,
+  // and whatever TRIAGE_CATEGORIES says they are not triaged (loop guard between the triage and the responder).
+  if (isOwnSourceFinding(f, options.ownSource ?? null)) return { triage: false, reason: 'the finding belongs to our own source (an enrichment finding): not triaged (loop guard)' };
   if (!categories.includes(f.category)) {
     return { triage: false, reason: `category ${JSON.stringify(f.category.slice(0, 100))} is not a triaged category` };
   }

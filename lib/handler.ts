@@ -9,6 +9,7 @@ import { triageEvent, type TriageDeps, type TriageResult } from './triage.js';
 
 const LEVEL = {
   triaged: 'info',
+  responded: 'info',
   skipped: 'info',
   rejected: 'warn',
   failed_permanent: 'error',

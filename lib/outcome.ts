@@ -5,7 +5,8 @@
  */
 import { classifyError, describeError, InvalidInputError } from './errors.js';
 
-export type OutcomeKind = 'triaged' | 'skipped' | 'rejected' | 'failed_permanent' | 'retry';
+/** `responded`: the responder (lib/respond/responder.ts) carried out or recorded an approval. */
+export type OutcomeKind = 'triaged' | 'responded' | 'skipped' | 'rejected' | 'failed_permanent' | 'retry';
 
 export interface Outcome {
   outcome: OutcomeKind;

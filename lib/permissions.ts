@@ -41,4 +41,54 @@ const FAN_OUT: readonly PermissionUse[] = [
   },
 ];
 
-export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = [...WRITE_BACK, ...gathererPermissions(), ...FAN_OUT];
+/** A permission the write-back needs that a gatherer needs too: listed once, both uses named (the gatherer's first). */
+const WRITE_BACK_READS: readonly PermissionUse[] = [
+  {
+    permission: 'securitycenter.findings.list',
+    usedBy: 'lib/scc/writeback.ts: a re-triage reads the enrichment finding to carry its response records over (v2 has no GetFinding)',
+  },
+];
+
+/** One entry per permission; the usedBy texts of the same permission joined, the first one first. */
+function merged(uses: readonly PermissionUse[]): PermissionUse[] {
+  const out = new Map<string, PermissionUse>();
+  for (const u of uses) {
+    const seen = out.get(u.permission);
+    out.set(u.permission, seen ? { permission: u.permission, usedBy: `${seen.usedBy}; ${u.usedBy}` } : { ...u });
+  }
+  return [...out.values()];
+}
+
+export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = merged([...WRITE_BACK, ...gathererPermissions(), ...WRITE_BACK_READS, ...FAN_OUT]);
+
+/**
+ * What respondSocatFinding (lib/respond/responder.ts) needs, granted to its
+ * own service account and custom role (terraform/response.tf). Kept apart from
+ * REQUIRED_PERMISSIONS: the triage never writes to Kubernetes or Compute.
+ */
+const RESPONDER_OWN: readonly PermissionUse[] = [
+  {
+    permission: 'securitycenter.findings.update',
+    usedBy: 'lib/respond/records.ts: updateFinding writes the response records on the enrichment finding (granted on our own source only)',
+  },
+  {
+    permission: 'securitycenter.findingsecuritymarks.update',
+    usedBy: 'lib/respond/records.ts: updateSecurityMarks writes the socat_response_* result marks on the original finding',
+  },
+  {
+    permission: 'logging.logEntries.list',
+    usedBy: 'lib/respond/approval.ts: ListLogEntries on the organization, to find who set the socat_response mark',
+  },
+  {
+    permission: 'logging.privateLogEntries.list',
+    usedBy: 'lib/respond/approval.ts: the marks update is in the Data Access audit log, a private log',
+  },
+];
+
+/**
+ * The action modules' requests (kube-actions.ts, capture.ts export their
+ * PERMISSIONS): filled in where the actions are wired (lib/respond/actions.ts).
+ */
+export const RESPONSE_ACTION_PERMISSIONS: readonly PermissionUse[] = [];
+
+export const RESPONDER_PERMISSIONS: readonly PermissionUse[] = merged([...RESPONDER_OWN, ...RESPONSE_ACTION_PERMISSIONS]);

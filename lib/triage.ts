@@ -17,6 +17,7 @@ import type { Report } from './report/types.js';
 import { writeBack, type SccWriter, type WriteResult } from './scc/writeback.js';
 import { fanoutMessage, publishFanout, type FanoutPublisher } from './fanout.js';
 import { toMillis } from './timestamp.js';
+import { MARK_REPORT, markValue } from './scc/marks.js';
 
 export interface TriageDeps {
   config: Config;
@@ -60,7 +61,7 @@ export async function triageFinding(finding: SocatFinding, deps: TriageDeps, opt
   const result = (o: Outcome, written: WriteResult | null = null): TriageResult => ({ ...o, findingName: finding.name, messageId, report, written });
   let stage = 'triage';
   try {
-    const decision = decideFilter(finding, deps.config.categories, { loopGuard: options.loopGuard !== false });
+    const decision = decideFilter(finding, deps.config.categories, { loopGuard: options.loopGuard !== false, ownSource: deps.config.sccSourceName });
     if (!decision.triage) {
       report = skippedReport(finding, decision.reason);
       return result({ outcome: 'skipped', reason: decision.reason });
@@ -94,6 +95,7 @@ export async function triageFinding(finding: SocatFinding, deps: TriageDeps, opt
       sourceName: deps.config.sccSourceName,
       organization: finding.organization ?? /^organizations\/(\d+)/.exec(deps.config.sccSourceName)?.[1] ?? null,
       now: deps.now(),
+      priorTriage: markValue(finding.securityMarks, MARK_REPORT) !== undefined,
     });
     if (deps.fanout) {
       // After the write-back, so a message never announces a report that is not there. A transient

@@ -28,6 +28,11 @@ import { handleDelivery, type HandlerDeps } from './handler.js';
 import { createLogger } from './logger.js';
 import { RetryableFailure } from './outcome.js';
 import { SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
+import { ConfigError } from './config.js';
+import { handleResponseDelivery, type ReportReader, type ResponderDeps, type ResponseActionModules } from './respond/responder.js';
+import { refusedPlan } from './respond/plan.js';
+import { RESPONSE_ACTIONS } from './respond/types.js';
+import type { Logger } from './logger.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -125,5 +130,70 @@ export function cloudEventHandler(env: Env, options: InstanceOptions = {}): (eve
       }
     }
     await handleDelivery(event.data, instance);
+  };
+}
+
+// ---------------------------------------------------------------------------
+// respondSocatFinding
+
+export interface ResponderOptions extends InstanceOptions {
+  /** The action modules; the real ones are wired in at merge (lib/respond/actions.ts). */
+  actions?: ResponseActionModules;
+  /** How the report is read back from the enrichment finding (lib/scc/stored-report.ts once it lands). */
+  readReport?: ReportReader;
+}
+
+/** Until the action modules are part of the build, every action is refused with this reason (and recorded so). */
+function unwiredActions(): ResponseActionModules {
+  return Object.fromEntries(
+    RESPONSE_ACTIONS.map((a) => [
+      a,
+      {
+        plan: () => refusedPlan(a, `the ${a} action is not part of this build of respondSocatFinding; nothing was done`),
+        execute: async () => {
+          throw new Error(`the ${a} action is not part of this build`);
+        },
+      },
+    ]),
+  ) as unknown as ResponseActionModules;
+}
+
+/** No structured report is stored on the enrichment finding yet (issue #15, item 7): the responder says so instead of guessing from console text. */
+const noStoredReport: ReportReader = () => ({ unavailable: 'the enrichment finding carries no machine-readable report that this build can read' });
+
+/** Throws ConfigError on a bad environment. */
+export function createResponderInstance(env: Env, options: ResponderOptions = {}): ResponderDeps & { logger: Logger } {
+  const config = parseConfig(env);
+  if (config.sccSourceName === null) throw new ConfigError('SCC_SOURCE_NAME', 'is required by respondSocatFinding (its records go to our own source)');
+  const emulated = [config.sccEmulatorHost, config.gkeEmulatorHost, config.loggingEmulatorHost, config.contactsEmulatorHost].some((h) => h !== null);
+  // The audit-log read is not a gatherer DISABLED_GATHERERS can switch off: emulated anything means emulated Logging too.
+  if (emulated && config.loggingEmulatorHost === null) throw new ConfigError('LOGGING_EMULATOR_HOST', 'is unset while other emulators are set: respondSocatFinding reads the audit log');
+  if (emulated && config.sccEmulatorHost === null) throw new ConfigError('SCC_EMULATOR_HOST', 'is unset while other emulators are set: respondSocatFinding writes its records to SCC');
+  const quotaBackoff = options.sccQuotaBackoff === undefined ? SCC_QUOTA_RETRY : options.sccQuotaBackoff;
+  return {
+    config,
+    logger: createLogger(config.logLevel, options.logDestination),
+    now: options.now ?? (() => new Date()),
+    scc: lazy(() => createSccClient(config, { quotaBackoff })),
+    logging: lazy(() => createLoggingClient(config)),
+    readReport: options.readReport ?? noStoredReport,
+    actions: options.actions ?? unwiredActions(),
+  };
+}
+
+/** The responder's CloudEvent handler: a broken configuration retries (and parks), as the triage's does. */
+export function responderCloudEventHandler(env: Env, options: ResponderOptions = {}): (event: CloudEvent<unknown>) => Promise<void> {
+  let instance: (ResponderDeps & { logger: Logger }) | null = null;
+  return async (event) => {
+    if (instance === null) {
+      try {
+        instance = createResponderInstance(env, options);
+      } catch (err) {
+        const reason = `configuration: ${(err as Error).message}`;
+        createLogger('error', options.logDestination).error({ outcome: 'retry', reason }, 'response outcome');
+        throw new RetryableFailure(reason);
+      }
+    }
+    await handleResponseDelivery(event.data, instance);
   };
 }

@@ -322,14 +322,23 @@ function parseWeights(text: string | undefined): Record<string, number> {
   return weights;
 }
 
-function parseAdmins(text: string | undefined): string[] {
+/**
+ * A comma-separated list of principal patterns (exact emails or `*@domain`),
+ * lower-cased. One syntax for every list of principals: ADMIN_PRINCIPALS here,
+ * RESPONSE_APPROVERS in lib/config.ts; isAdminPrincipal matches against it.
+ */
+export function parsePrincipalPatterns(variable: string, text: string | undefined): string[] {
   return list(text).map((p) => {
     const lower = p.toLowerCase();
     if (!ADMIN_PATTERN.test(lower)) {
-      throw new VerdictSettingsError('ADMIN_PRINCIPALS', `expected an email address or *@domain, got ${JSON.stringify(p)}`);
+      throw new VerdictSettingsError(variable, `expected an email address or *@domain, got ${JSON.stringify(p)}`);
     }
     return lower;
   });
+}
+
+function parseAdmins(text: string | undefined): string[] {
+  return parsePrincipalPatterns('ADMIN_PRINCIPALS', text);
 }
 
 function parseRegistries(text: string | undefined): string[] {

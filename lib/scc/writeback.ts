@@ -12,17 +12,40 @@ import type { TriagedReport } from '../report/types.js';
 import { MARK_EVENT_TIME, MARK_REPORT, MARK_STATUS, MARK_VERDICT } from './marks.js';
 import { ENRICHMENT_CATEGORY, enrichmentFindingName, findingConsoleUrl } from './names.js';
 import { reportProperties, toProtoValues } from './properties.js';
+import { RESPONSE_PROPERTY } from '../respond/records.js';
+
+type ListFindingsRequest = protos.google.cloud.securitycenter.v2.IListFindingsRequest;
+type ListFindingsResult = protos.google.cloud.securitycenter.v2.ListFindingsResponse.IListFindingsResult;
 
 /** The part of v2.SecurityCenterClient the write-back needs. */
 export interface SccWriter {
   updateFinding(request: protos.google.cloud.securitycenter.v2.IUpdateFindingRequest): Promise<unknown>;
   updateSecurityMarks(request: protos.google.cloud.securitycenter.v2.IUpdateSecurityMarksRequest): Promise<unknown>;
+  listFindings(request: ListFindingsRequest, options: { autoPaginate: false }): Promise<[ListFindingsResult[], ListFindingsRequest | null, unknown]>;
 }
 
 export interface WriteContext {
   sourceName: string;
   organization: string | null;
   now: Date;
+  /**
+   * The original finding's marks say it was triaged before (socat_triage_report
+   * is set), so the enrichment finding may hold response records to carry over.
+   */
+  priorTriage?: boolean;
+}
+
+type ProtoValues = ReturnType<typeof toProtoValues>;
+
+/**
+ * The response records (lib/respond/records.ts) already on the enrichment
+ * finding. v2 has no GetFinding: one finding is a ListFindings with a
+ * name filter on its source.
+ */
+async function responseProperties(scc: SccWriter, sourceName: string, name: string): Promise<ProtoValues> {
+  const [results] = await scc.listFindings({ parent: sourceName, filter: `name="${name}"`, pageSize: 1 }, { autoPaginate: false });
+  const props = results.find((r) => r.finding?.name === name)?.finding?.sourceProperties ?? {};
+  return Object.fromEntries(Object.entries(props).filter(([k]) => RESPONSE_PROPERTY.test(k))) as ProtoValues;
 }
 
 export interface WriteResult {
@@ -58,7 +81,11 @@ const SEVERITY_BY_VERDICT = { likely_malicious: 'CRITICAL', suspicious: 'HIGH', 
 
 export async function writeBack(scc: SccWriter, report: TriagedReport, ctx: WriteContext): Promise<WriteResult> {
   const finding = enrichmentFinding(report, ctx);
-  // No update mask: creates the finding when missing, else replaces all mutable fields and the whole source_properties map.
+  // No update mask: creates the finding when missing, else replaces all mutable fields and the whole source_properties map
+  // (UpdateFindingRequest.update_mask). The response records are not the report's to replace: they are carried over.
+  // A record written between this read and the write is lost from the properties, and this write notifies the
+  // responder, which then finds the approval without its record and carries it out again: idempotently, already_done.
+  if (ctx.priorTriage) finding.sourceProperties = { ...(await responseProperties(scc, ctx.sourceName, finding.name as string)), ...finding.sourceProperties };
   await scc.updateFinding({ finding });
   const marks: Record<string, string> = {
     [MARK_STATUS]: report.status,

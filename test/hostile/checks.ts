@@ -153,6 +153,13 @@ export class MemoryScc implements SccWriter {
     return [{ name, marks: current }];
   }
 
+  /** The one query write-back makes: a name="…" filter on a source. */
+  async listFindings(request: protos.google.cloud.securitycenter.v2.IListFindingsRequest): Promise<[Array<{ finding: Finding }>, null, unknown]> {
+    const name = /^name="(.*)"$/.exec(String(request.filter ?? ''))?.[1];
+    const found = name === undefined ? undefined : this.findings.get(name);
+    return [found ? [{ finding: structuredClone(found) }] : [], null, {}];
+  }
+
   clear(): void {
     this.findings.clear();
     this.marks.clear();

@@ -39,7 +39,7 @@ const deps: HandlerDeps = {
 };
 
 const guard = new HangGuard();
-const tally: Record<OutcomeKind, number> = { triaged: 0, skipped: 0, rejected: 0, failed_permanent: 0, retry: 0 };
+const tally: Record<OutcomeKind, number> = { triaged: 0, responded: 0, skipped: 0, rejected: 0, failed_permanent: 0, retry: 0 };
 let inputs = 0;
 
 const FIXTURES = (['socat-v2', 'socat-v1-zonal', 'socat-admin-v2'] as const).map((name) => {

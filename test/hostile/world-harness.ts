@@ -84,6 +84,7 @@ export async function startHostileWorld(extraEnv: Record<string, string> = {}): 
       return {
         updateFinding: async (request) => (await client).updateFinding(request, { timeout: ms }),
         updateSecurityMarks: async (request) => (await client).updateSecurityMarks(request, { timeout: ms }),
+        listFindings: async (request) => (await client).listFindings(request, { autoPaginate: false, timeout: ms }),
       };
     },
     publisherWithDeadline(ms) {
