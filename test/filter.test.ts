@@ -31,6 +31,18 @@ describe('decideFilter', () => {
     expect(decideFilter(finding({ category: 'SOCAT_REVERSE_SHELL' }), ['SOCAT_REVERSE_SHELL', DEFAULT_CATEGORY]).triage).toBe(true);
   });
 
+  it('never triages a finding of our own source, whatever the categories (the responder writes there)', () => {
+    const own = 'organizations/123456789012/sources/4242424242424242424';
+    const ours = finding({ name: `${own}/locations/global/findings/0123456789abcdef0123456789abcdef`, category: 'Socat Reverse Shell Triage' });
+    const d = decideFilter(ours, [DEFAULT_CATEGORY, 'Socat Reverse Shell Triage'], { ownSource: own });
+    expect(d).toEqual({ triage: false, reason: expect.stringContaining('our own source') });
+    // Even an enrichment finding that claims CTD's category: the source decides, not the category.
+    expect(decideFilter({ ...ours, category: DEFAULT_CATEGORY }, [DEFAULT_CATEGORY], { ownSource: own }).triage).toBe(false);
+    expect(decideFilter(finding(), [DEFAULT_CATEGORY], { ownSource: own }).triage).toBe(true);
+    // A source whose id only starts with ours is another source.
+    expect(decideFilter(finding({ name: `${own}1/findings/x` }), [DEFAULT_CATEGORY], { ownSource: own }).triage).toBe(true);
+  });
+
   it('does not treat a missing eventTime as already triaged', () => {
     expect(alreadyTriaged(finding({ eventTime: null, securityMarks: { socat_triage_event_time: '2026-11-27T02:41:17Z' } }))).toBe(false);
   });
