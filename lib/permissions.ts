@@ -19,7 +19,7 @@ const WRITE_BACK: readonly PermissionUse[] = [
   },
   {
     permission: 'securitycenter.findingsecuritymarks.update',
-    usedBy: 'lib/scc/writeback.ts: updateSecurityMarks writes socat_triage_* marks on the original finding',
+    usedBy: 'lib/scc/writeback.ts: updateSecurityMarks writes socat_triage_* marks on the original finding (and, for AUTO_RESPONSE, socat_response on the enrichment finding)',
   },
 ];
 

@@ -18,6 +18,7 @@ import { writeBack, type SccWriter, type WriteResult } from './scc/writeback.js'
 import { fanoutMessage, publishFanout, type FanoutPublisher } from './fanout.js';
 import { toMillis } from './timestamp.js';
 import { MARK_REPORT, markValue } from './scc/marks.js';
+import { automaticRequest } from './respond/approval.js';
 
 export interface TriageDeps {
   config: Config;
@@ -96,6 +97,7 @@ export async function triageFinding(finding: SocatFinding, deps: TriageDeps, opt
       organization: finding.organization ?? /^organizations\/(\d+)/.exec(deps.config.sccSourceName)?.[1] ?? null,
       now: deps.now(),
       priorTriage: markValue(finding.securityMarks, MARK_REPORT) !== undefined,
+      autoResponse: automaticRequest(triaged.verdict, deps.config.response),
     });
     if (deps.fanout) {
       // After the write-back, so a message never announces a report that is not there. A transient

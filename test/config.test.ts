@@ -36,6 +36,7 @@ describe('parseConfig', () => {
       evidenceBucket: null,
       fanoutTopic: null,
       verdict: DEFAULT_VERDICT_SETTINGS,
+      response: { approvers: [], autoActions: [], autoMinScore: DEFAULT_VERDICT_SETTINGS.maliciousThreshold, triageServiceAccount: null, approvalLogWindowMinutes: 60 },
     });
   });
 
@@ -91,6 +92,14 @@ describe('parseConfig', () => {
     [{ SCC_SOURCE_NAME: SOURCE, EVIDENCE_BUCKET: 'gs://shop-sec-evidence' }, 'EVIDENCE_BUCKET', /bucket name/],
     [{ SCC_SOURCE_NAME: SOURCE, EVIDENCE_BUCKET: 'Shop_Evidence' }, 'EVIDENCE_BUCKET', /bucket name/],
     [{ SCC_SOURCE_NAME: SOURCE, EVIDENCE_BUCKET: 'google-evidence' }, 'EVIDENCE_BUCKET', /bucket name/],
+    [{ SCC_SOURCE_NAME: SOURCE, RESPONSE_APPROVERS: 'oncall' }, 'RESPONSE_APPROVERS', /expected an email address or \*@domain, got "oncall"/],
+    [{ SCC_SOURCE_NAME: SOURCE, AUTO_RESPONSE: 'capture,nuke' }, 'AUTO_RESPONSE', /unknown action "nuke"; known: capture, block-c2/],
+    [{ SCC_SOURCE_NAME: SOURCE, AUTO_RESPONSE: 'capture,capture' }, 'AUTO_RESPONSE', /listed twice/],
+    [{ SCC_SOURCE_NAME: SOURCE, AUTO_RESPONSE: 'capture' }, 'TRIAGE_SERVICE_ACCOUNT', /required when AUTO_RESPONSE lists actions/],
+    [{ SCC_SOURCE_NAME: SOURCE, TRIAGE_SERVICE_ACCOUNT: 'triage@example.com' }, 'TRIAGE_SERVICE_ACCOUNT', /NAME@PROJECT\.iam\.gserviceaccount\.com/],
+    [{ SCC_SOURCE_NAME: SOURCE, AUTO_RESPONSE_MIN_SCORE: 'high' }, 'AUTO_RESPONSE_MIN_SCORE', /whole number/],
+    [{ SCC_SOURCE_NAME: SOURCE, AUTO_RESPONSE_MIN_SCORE: '10' }, 'AUTO_RESPONSE_MIN_SCORE', /below VERDICT_MALICIOUS_THRESHOLD \(60\)/],
+    [{ SCC_SOURCE_NAME: SOURCE, APPROVAL_LOG_WINDOW_MINUTES: '0' }, 'APPROVAL_LOG_WINDOW_MINUTES', /between 1 and 10080/],
   ])('rejects %j naming %s', (env, variable, message) => {
     let caught: unknown;
     try {
@@ -101,6 +110,11 @@ describe('parseConfig', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).variable).toBe(variable);
     expect((caught as ConfigError).message).toMatch(message);
+  });
+
+  it('reads the response settings: actions in their canonical order, the score defaulting to the malicious threshold', () => {
+    const c = parseConfig({ SCC_SOURCE_NAME: SOURCE, AUTO_RESPONSE: ' isolate, capture ', TRIAGE_SERVICE_ACCOUNT: 'Triage-fn@sec-tools-4711.iam.gserviceaccount.com', VERDICT_MALICIOUS_THRESHOLD: '70' });
+    expect(c.response).toMatchObject({ autoActions: ['capture', 'isolate'], autoMinScore: 70, triageServiceAccount: 'triage-fn@sec-tools-4711.iam.gserviceaccount.com' });
   });
 
   it('accepts IPv6 loopback and localhost emulator endpoints', () => {

@@ -273,3 +273,13 @@ export function decideApprover(principal: string, settings: ApproverSettings): A
         : `${shown(principal)} set the ${APPROVAL_MARK} mark but is not in RESPONSE_APPROVERS. Nothing was done; ask an approver to set the mark`,
   };
 }
+
+/**
+ * AUTO_RESPONSE: the actions the triage requests itself for this verdict (by
+ * setting the approval mark, lib/scc/writeback.ts), or none. The responder
+ * checks the same conditions again before acting (lib/respond/responder.ts).
+ */
+export function automaticRequest(verdict: { level: string; score: number }, settings: { autoActions: readonly ResponseAction[]; autoMinScore: number }): ResponseAction[] {
+  if (settings.autoActions.length === 0 || verdict.level !== 'likely_malicious' || verdict.score < settings.autoMinScore) return [];
+  return [...settings.autoActions];
+}

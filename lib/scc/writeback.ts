@@ -13,6 +13,7 @@ import { MARK_EVENT_TIME, MARK_REPORT, MARK_STATUS, MARK_VERDICT } from './marks
 import { ENRICHMENT_CATEGORY, enrichmentFindingName, findingConsoleUrl } from './names.js';
 import { reportProperties, toProtoValues } from './properties.js';
 import { RESPONSE_PROPERTY } from '../respond/records.js';
+import { APPROVAL_MARK } from '../respond/approval.js';
 
 type ListFindingsRequest = protos.google.cloud.securitycenter.v2.IListFindingsRequest;
 type ListFindingsResult = protos.google.cloud.securitycenter.v2.ListFindingsResponse.IListFindingsResult;
@@ -33,6 +34,8 @@ export interface WriteContext {
    * is set), so the enrichment finding may hold response records to carry over.
    */
   priorTriage?: boolean;
+  /** AUTO_RESPONSE: actions to request on the enrichment finding (the approval mark), set before the loop-guard mark. */
+  autoResponse?: readonly string[];
 }
 
 type ProtoValues = ReturnType<typeof toProtoValues>;
@@ -97,6 +100,13 @@ export async function writeBack(scc: SccWriter, report: TriagedReport, ctx: Writ
     securityMarks: { name: marksName, marks },
     updateMask: { paths: Object.keys(marks).map((k) => `marks.${k}`) },
   });
+  if (ctx.autoResponse && ctx.autoResponse.length > 0) {
+    // The same mark an engineer sets in the console; the responder accepts it only from this function's service account.
+    await scc.updateSecurityMarks({
+      securityMarks: { name: `${finding.name as string}/securityMarks`, marks: { [APPROVAL_MARK]: ctx.autoResponse.join(',') } },
+      updateMask: { paths: [`marks.${APPROVAL_MARK}`] },
+    });
+  }
   // The timestamp parser ignores surrounding whitespace; the mark must not carry it (a newline or U+2028 in a mark is a control character in the console).
   const eventTime = report.finding.eventTime?.trim() ?? null;
   const guard = eventTime === null || canonicalTimestamp(eventTime) === null ? null : eventTime;

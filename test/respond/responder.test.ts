@@ -12,6 +12,7 @@ import { parseNotification } from '../../lib/finding/parse.js';
 import { RetryableFailure } from '../../lib/outcome.js';
 import { analyzeFinding } from '../../lib/report/analyze.js';
 import type { TriagedReport } from '../../lib/report/types.js';
+import { automaticRequest } from '../../lib/respond/approval.js';
 import { recordsFromProperties } from '../../lib/respond/records.js';
 import { handleResponseDelivery, respondEvent, type ResponderDeps, type ResponseActionModules } from '../../lib/respond/responder.js';
 import { RESPONSE_ACTIONS, type PlanContext, type ResponseAction } from '../../lib/respond/types.js';
@@ -22,7 +23,7 @@ import { createLogger } from '../../lib/logger.js';
 import { createResponderInstance } from '../../lib/wiring.js';
 import { startLoggingEmulator, type LoggingEmulator } from '../emulators/logging-emulator.js';
 import { startSccEmulator, type SccEmulator } from '../emulators/scc-emulator.js';
-import { setMarksAs } from '../support/approval-audit.js';
+import { markUpdateAuditEntry, setMarksAs } from '../support/approval-audit.js';
 import { notificationFixture, pubsubBody } from '../support/fixtures.js';
 import { ORG, OWN_SOURCE, plainProperties, seedOriginal, seedSources } from '../support/scc-scenario.js';
 
@@ -222,6 +223,28 @@ describe('respondSocatFinding', () => {
       const r = await respondEvent(await delivery(), deps(calls, env, { readReport: () => ({ report: report({ level: 'likely_malicious', score: 85 }) }) }));
       expect(r.reason).toBe('approved by automatic: capture: done, isolate: done');
       expect(records().map((x) => x.approver)).toEqual(['automatic', 'automatic']);
+    });
+
+    it('the triage requests it (the mark on the enrichment finding, before its loop-guard mark) and the responder carries it out', async () => {
+      const config = parseConfig({ SCC_SOURCE_NAME: OWN_SOURCE, ...env });
+      const malicious = report({ level: 'likely_malicious', score: 85 });
+      expect(automaticRequest(malicious.verdict, config.response)).toEqual(['capture', 'isolate']);
+      expect(automaticRequest({ level: 'likely_malicious', score: 79 }, config.response)).toEqual([]);
+      expect(automaticRequest({ level: 'suspicious', score: 99 }, config.response)).toEqual([]);
+      scc.clearRequestLog();
+      await writeBack(sccClient, malicious, { sourceName: OWN_SOURCE, organization: ORG, now: new Date(), autoResponse: automaticRequest(malicious.verdict, config.response) });
+      expect(scc.requests('UpdateSecurityMarks').map((r) => [(r.request as any).securityMarks.name, (r.request as any).updateMask.paths.join(',')])).toEqual([
+        [`${original}/securityMarks`, 'marks.socat_triage_status,marks.socat_triage_verdict,marks.socat_triage_report'],
+        [`${enrichment}/securityMarks`, 'marks.socat_response'],
+        [`${original}/securityMarks`, 'marks.socat_triage_event_time'],
+      ]);
+      expect(scc.getMarks(enrichment)).toEqual({ socat_response: 'capture,isolate' });
+      // What Cloud Logging keeps of the triage's marks update: its own service account.
+      logging.seed([markUpdateAuditEntry({ organization: ORG, finding: enrichment, principal: TRIAGE_SA, marks: { socat_response: 'capture,isolate' }, time: new Date(Date.now() - 1000) })]);
+      const calls: string[] = [];
+      const r = await respondEvent(await delivery(), deps(calls, env, { readReport: () => ({ report: malicious }) }));
+      expect(r.reason).toBe('approved by automatic: capture: done, isolate: done');
+      expect(calls).toEqual(['capture', 'isolate']);
     });
 
     it('refused when the verdict no longer qualifies or an action is not listed', async () => {
