@@ -18,7 +18,7 @@ resource "google_service_account" "push" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-push"
   display_name = "scc-socat-triage push (${var.organization_id})"
-  description  = "Identity in the OIDC token of the ${var.name_prefix}-push subscription; may only invoke the triage function."
+  description  = "Identity in the OIDC token of the ${var.name_prefix}-push subscription; may only invoke the triage and response functions."
 
   depends_on = [google_project_service.required]
 }

@@ -47,6 +47,12 @@ locals {
     TRUSTED_IMAGE_REGISTRIES    = join(",", var.trusted_image_registries)
     VERDICT_MALICIOUS_THRESHOLD = tostring(var.verdict_malicious_threshold_points)
     VERDICT_BENIGN_THRESHOLD    = tostring(var.verdict_benign_threshold_points)
+    # The response (response.tf): the same environment serves respondSocatFinding.
+    RESPONSE_APPROVERS          = join(",", var.response_approvers)
+    AUTO_RESPONSE               = join(",", var.auto_response)
+    AUTO_RESPONSE_MIN_SCORE     = tostring(coalesce(var.auto_response_min_score_points, var.verdict_malicious_threshold_points))
+    TRIAGE_SERVICE_ACCOUNT      = google_service_account.function.email
+    APPROVAL_LOG_WINDOW_MINUTES = tostring(var.approval_log_window_minutes)
   }
 
   required_apis = toset([
@@ -228,6 +234,15 @@ resource "google_cloudfunctions2_function" "triage" {
     precondition {
       condition     = var.verdict_benign_threshold_points < var.verdict_malicious_threshold_points
       error_message = "verdict_benign_threshold_points must be below verdict_malicious_threshold_points."
+    }
+    # The triage would request actions nobody carries out.
+    precondition {
+      condition     = length(var.auto_response) == 0 || var.enable_response
+      error_message = "auto_response needs enable_response = true."
+    }
+    precondition {
+      condition     = var.auto_response_min_score_points == null || coalesce(var.auto_response_min_score_points, 0) >= var.verdict_malicious_threshold_points
+      error_message = "auto_response_min_score_points cannot be below verdict_malicious_threshold_points: AUTO_RESPONSE acts on likely_malicious verdicts only."
     }
   }
 

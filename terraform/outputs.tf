@@ -14,7 +14,7 @@ output "function_service_account_email" {
 }
 
 output "push_service_account_email" {
-  description = "Identity in the push subscription's OIDC tokens; may only invoke the function."
+  description = "Identity in the push subscriptions' OIDC tokens; may only invoke the triage function (and the responder, with enable_response)."
   value       = google_service_account.push.email
 }
 
@@ -84,4 +84,19 @@ output "log_metric_types" {
     outcomes = "logging.googleapis.com/user/${google_logging_metric.outcomes.name}"
     duration = "logging.googleapis.com/user/${google_logging_metric.duration.name}"
   }
+}
+
+output "responder_function_name" {
+  description = "Name of the respondSocatFinding function; null unless enable_response."
+  value       = var.enable_response ? google_cloudfunctions2_function.responder[0].name : null
+}
+
+output "responder_service_account_email" {
+  description = "Runtime identity of respondSocatFinding (only the responder custom roles); null unless enable_response."
+  value       = var.enable_response ? google_service_account.responder[0].email : null
+}
+
+output "evidence_bucket" {
+  description = "Name of the evidence bucket (retention policy of evidence_retention_seconds); null unless enable_response."
+  value       = var.enable_response ? google_storage_bucket.evidence[0].name : null
 }

@@ -515,3 +515,71 @@ variable "alert_auto_close_seconds" {
     error_message = "alert_auto_close_seconds must be between 1800 and 604800."
   }
 }
+
+# ---------------------------------------------------------------------------
+# Responding from the console (issue #15): response.tf
+# ---------------------------------------------------------------------------
+
+variable "enable_response" {
+  type        = bool
+  description = "Deploy respondSocatFinding: engineers approve actions by setting the socat_response mark on the enrichment finding (README: the approval model). Also enables DATA_WRITE audit logs of securitycenter.googleapis.com on the organization, from which the approver is read."
+  default     = false
+}
+
+variable "response_approvers" {
+  type        = list(string)
+  description = "RESPONSE_APPROVERS: principals whose socat_response mark is carried out: exact emails or *@domain (ADMIN_PRINCIPALS syntax). Empty: every console approval is refused."
+  default     = []
+}
+
+variable "auto_response" {
+  type        = list(string)
+  description = "AUTO_RESPONSE: actions the triage requests itself for likely_malicious verdicts at or above auto_response_min_score_points (capture, block-c2, isolate, cordon, delete-pod). Needs enable_response."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.auto_response : contains(["capture", "block-c2", "isolate", "cordon", "delete-pod"], a)])
+    error_message = "auto_response lists only capture, block-c2, isolate, cordon, delete-pod."
+  }
+}
+
+variable "auto_response_min_score_points" {
+  type        = number
+  description = "AUTO_RESPONSE_MIN_SCORE: the lowest verdict score auto_response acts on; null: verdict_malicious_threshold_points."
+  default     = null
+}
+
+variable "approval_log_window_minutes" {
+  type        = number
+  description = "APPROVAL_LOG_WINDOW_MINUTES: how many minutes before the notification the Data Access audit log is searched for who set the mark."
+  default     = 60
+
+  validation {
+    condition     = var.approval_log_window_minutes >= 1 && var.approval_log_window_minutes <= 10080
+    error_message = "approval_log_window_minutes must be between 1 and 10080."
+  }
+}
+
+variable "manage_scc_data_access_audit_config" {
+  type        = bool
+  description = "With enable_response: enable DATA_WRITE audit logs of securitycenter.googleapis.com on the organization (google_organization_iam_audit_config is authoritative for that service: set false and enable them yourself if the organization already manages that audit config)."
+  default     = true
+}
+
+variable "evidence_retention_seconds" {
+  type        = number
+  description = "With enable_response: how long the evidence bucket keeps every object unalterable (its retention policy); default 365 days."
+  default     = 31536000
+
+  validation {
+    # Cloud Storage's maximum retention period is 3,155,760,000 seconds (100 years).
+    condition     = var.evidence_retention_seconds >= 86400 && var.evidence_retention_seconds <= 3155760000
+    error_message = "evidence_retention_seconds must be between 86400 (one day) and 3155760000 (100 years)."
+  }
+}
+
+variable "evidence_retention_locked" {
+  type        = bool
+  description = "Lock the evidence bucket's retention policy. Irreversible: once locked, the period can only grow and the bucket cannot be deleted before its objects expire."
+  default     = false
+}

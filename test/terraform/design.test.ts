@@ -64,10 +64,10 @@ describe('delivery', () => {
     expect(await referencesIn(oidc['audience'] ?? null)).toEqual(['google_cloudfunctions2_function.triage.service_config.0.uri']);
   });
 
-  it('only the push identity may invoke the function', async () => {
+  it('only the push identity may invoke the functions (the triage, and the responder when enabled)', async () => {
     const invokers = [...mod.resources.values()].filter((r) => r.body['role'] === 'roles/run.invoker' || r.body['role'] === 'roles/cloudfunctions.invoker');
-    expect(invokers.length).toBe(1);
-    expect(await referencesIn(invokers[0]!.body['member'] ?? null)).toEqual(['google_service_account.push.email']);
+    expect(invokers.map((r) => `${r.type}.${r.name}`).sort()).toEqual(['google_cloud_run_v2_service_iam_member.push_invokes_function', 'google_cloud_run_v2_service_iam_member.push_invokes_responder']);
+    for (const invoker of invokers) expect(await referencesIn(invoker.body['member'] ?? null)).toEqual(['google_service_account.push.email']);
     expect(JSON.stringify(mod.files.map((f) => f.json))).not.toMatch(/allUsers|allAuthenticatedUsers/);
   });
 
@@ -224,5 +224,59 @@ describe('plan-time checks and network (issue 14)', () => {
     expect((await referencesIn(sc['vpc_connector_egress_settings'] ?? null)).sort()).toEqual(['var.vpc_connector', 'var.vpc_connector_egress_settings']);
     expect(variableDefault('vpc_connector')).toBeNull();
     expect(variableDefault('vpc_connector_egress_settings')).toBe('PRIVATE_RANGES_ONLY');
+  });
+});
+
+describe('the responder (enable_response)', () => {
+  const RESPONSE_KEYS = [
+    'google_cloudfunctions2_function.responder',
+    'google_scc_v2_organization_notification_config.responses',
+    'google_pubsub_topic.responses',
+    'google_pubsub_subscription.responses_push',
+    'google_service_account.responder',
+    'google_storage_bucket.evidence',
+  ];
+
+  it('exists only with enable_response, which is off by default', () => {
+    expect(variableDefault('enable_response')).toBe(false);
+    for (const key of RESPONSE_KEYS) expect({ key, count: resource(key)['count'] }).toEqual({ key, count: '${local.response_count}' });
+    expect(String(mod.locals.get('response_count'))).toBe('${var.enable_response ? 1 : 0}');
+  });
+
+  it('is notified of our own source\'s findings whose socat_response mark names an action', async () => {
+    const config = resource('google_scc_v2_organization_notification_config.responses');
+    expect(await referencesIn(firstBody(config['streaming_config'])['filter'] ?? null)).toEqual(['local.response_notification_filter']);
+    const filter = String(mod.locals.get('response_notification_filter'));
+    expect(await referencesIn(filter)).toContain('google_scc_v2_organization_source.triage.name');
+    expect(filter).toContain('parent=%q');
+    expect(filter).toContain('security_marks.marks.socat_response:%q');
+    for (const action of ['capture', 'block-c2', 'isolate', 'cordon', 'delete-pod']) expect(filter).toContain(`"${action}"`);
+  });
+
+  it('runs respondSocatFinding from the same source archive, as its own service account, pushed with dead letters', async () => {
+    const fn = resource('google_cloudfunctions2_function.responder');
+    expect(firstBody(fn['build_config'])['entry_point']).toBe('respondSocatFinding');
+    expect(await referencesIn(firstBody(firstBody(firstBody(fn['build_config'])['source'])['storage_source'])['object'] ?? null)).toEqual(['google_storage_bucket_object.function_source.name']);
+    expect(await referencesIn(firstBody(fn['service_config'])['service_account_email'] ?? null)).toEqual(['google_service_account.responder.0.email']);
+    const sub = resource('google_pubsub_subscription.responses_push');
+    expect(await referencesIn(firstBody(sub['dead_letter_policy'])['dead_letter_topic'] ?? null)).toEqual(['google_pubsub_topic.dead_letter.id']);
+    expect(await referencesIn(firstBody(sub['push_config'])['push_endpoint'] ?? null)).toEqual(expect.arrayContaining([expect.stringMatching(/^google_cloudfunctions2_function\.responder\./)]));
+  });
+
+  it('enables the Data Access (DATA_WRITE) audit log of SCC, where the marks update is recorded', () => {
+    const audit = resource('google_organization_iam_audit_config.scc_data_write');
+    expect(audit['service']).toBe('securitycenter.googleapis.com');
+    expect(firstBody(audit['audit_log_config'])['log_type']).toBe('DATA_WRITE');
+    expect(String(audit['count'])).toBe('${var.enable_response && var.manage_scc_data_access_audit_config ? 1 : 0}');
+  });
+
+  it('keeps evidence under a retention policy whose period and lock are variables, never force-destroyed', async () => {
+    const bucket = resource('google_storage_bucket.evidence');
+    const retention = firstBody(bucket['retention_policy']);
+    expect(await referencesIn(retention['retention_period'] ?? null)).toEqual(['var.evidence_retention_seconds']);
+    expect(await referencesIn(retention['is_locked'] ?? null)).toEqual(['var.evidence_retention_locked']);
+    expect(variableDefault('evidence_retention_locked')).toBe(false);
+    expect(bucket['force_destroy']).toBe(false);
+    expect(bucket['public_access_prevention']).toBe('enforced');
   });
 });

@@ -61,7 +61,8 @@ describe('the function environment', () => {
     const errors: string[] = [];
     for (const [name, value] of Object.entries(environment)) {
       const refs = await referencesIn(value);
-      const fromInput = refs.some((r) => r.startsWith('var.') || r.startsWith('google_scc_v2_organization_source.'));
+      // TRIAGE_SERVICE_ACCOUNT: the triage's own identity, so the responder knows whose mark is an automatic request.
+      const fromInput = refs.some((r) => r.startsWith('var.') || r.startsWith('google_scc_v2_organization_source.') || r === 'google_service_account.function.email');
       if (!fromInput) errors.push(`${name} = ${JSON.stringify(value)}`);
       for (const ref of refs.filter((r) => r.startsWith('var.'))) {
         const declared = mod.variables.get(ref.split('.')[1]!);
@@ -101,6 +102,13 @@ describe('the function environment', () => {
 
   it('SCC_SOURCE_NAME is the source the module creates', async () => {
     expect(await referencesIn(environment['SCC_SOURCE_NAME'] ?? null)).toEqual(['google_scc_v2_organization_source.triage.name']);
+  });
+
+  it('TRIAGE_SERVICE_ACCOUNT is the triage function\'s own service account, and the responder gets the same environment', async () => {
+    expect(await referencesIn(environment['TRIAGE_SERVICE_ACCOUNT'] ?? null)).toEqual(['google_service_account.function.email']);
+    const responder = mod.resources.get('google_cloudfunctions2_function.responder')!;
+    expect(firstBody(responder.body['service_config'])['environment_variables']).toBe('${local.function_environment}');
+    expect(firstBody(responder.body['build_config'])['entry_point']).toBe('respondSocatFinding');
   });
 
   it('sets no environment anywhere else (no secret env, no build-time config)', () => {

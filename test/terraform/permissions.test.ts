@@ -6,7 +6,7 @@
  * The list is read from the code: when a gatherer adds a permission there,
  * these tests fail until terraform/iam.tf grants it.
  */
-import { REQUIRED_PERMISSIONS } from '../../lib/permissions.js';
+import { REQUIRED_PERMISSIONS, RESPONDER_PERMISSIONS, type PermissionUse } from '../../lib/permissions.js';
 import { firstBody, literalStrings, loadModule, referencesIn, terraformDir, type Body, type TfModule } from './support.js';
 
 let mod: TfModule;
@@ -23,12 +23,43 @@ const READ_SCOPE_GRANTS = [
   'google_project_iam_member.function_cluster_reads',
 ];
 const required = REQUIRED_PERMISSIONS.map((p) => p.permission);
+/** The responder's roles (terraform/response.tf); every other custom role is the triage function's. */
+const RESPONDER_ROLE = /^google_organization_iam_custom_role\.responder_/;
 
-function customRoles(): Array<{ key: string; body: Body; file: string; permissions: string[] | null }> {
+function allCustomRoles(): Array<{ key: string; body: Body; file: string; permissions: string[] | null }> {
   return [...mod.resources.entries()]
     .filter(([, r]) => CUSTOM_ROLE_TYPES.includes(r.type))
     .map(([key, r]) => ({ key, body: r.body, file: r.file, permissions: literalStrings(r.body['permissions']) }));
 }
+
+function customRoles(): ReturnType<typeof allCustomRoles> {
+  return allCustomRoles().filter((r) => !RESPONDER_ROLE.test(r.key));
+}
+
+function responderRoles(): ReturnType<typeof allCustomRoles> {
+  return allCustomRoles().filter((r) => RESPONDER_ROLE.test(r.key));
+}
+
+/** Each permission of the list appears once in the files given, commented with the code file its usedBy names. */
+function commentErrors(uses: readonly PermissionUse[], files: TfModule['files']): string[] {
+  const errors: string[] = [];
+  for (const { permission, usedBy } of uses) {
+    const codeFile = usedBy.split(':')[0]!.trim();
+    const hits = files.flatMap((f) =>
+      f.text.split('\n').flatMap((line, i, lines) => (line.includes(`"${permission}"`) ? [{ f, line, previous: lines[i - 1] ?? '' }] : [])),
+    );
+    if (hits.length !== 1) {
+      errors.push(`${permission}: appears ${hits.length} times in ${files.map((f) => f.path).join(', ')}, expected once`);
+      continue;
+    }
+    const { f, line, previous } = hits[0]!;
+    const comment = `${previous.trim().startsWith('#') ? previous : ''} ${line.includes('#') ? line.slice(line.indexOf('#')) : ''}`;
+    if (!comment.includes(codeFile)) errors.push(`${f.path}: ${permission} needs a comment naming ${codeFile} (from lib/permissions.ts usedBy)`);
+  }
+  return errors;
+}
+
+const isResponseFile = (f: TfModule['files'][number]) => f.path.endsWith('response.tf');
 
 /** References of a value, with local.X expanded (one level deep is all this module uses, but recurse anyway). */
 async function expandedRefs(value: Body[string] | undefined, seen = new Set<string>()): Promise<string[]> {
@@ -140,20 +171,45 @@ describe('permissions granted to the function', () => {
   });
 
   it('each granted permission carries a comment naming the code that needs it', () => {
-    const errors: string[] = [];
-    for (const { permission, usedBy } of REQUIRED_PERMISSIONS) {
-      const codeFile = usedBy.split(':')[0]!.trim();
-      const hits = mod.files.flatMap((f) =>
-        f.text.split('\n').flatMap((line, i, lines) => (line.includes(`"${permission}"`) ? [{ f, line, previous: lines[i - 1] ?? '' }] : [])),
-      );
-      if (hits.length !== 1) {
-        errors.push(`${permission}: appears ${hits.length} times in terraform/*.tf, expected once`);
-        continue;
-      }
-      const { f, line, previous } = hits[0]!;
-      const comment = `${previous.trim().startsWith('#') ? previous : ''} ${line.includes('#') ? line.slice(line.indexOf('#')) : ''}`;
-      if (!comment.includes(codeFile)) errors.push(`${f.path}: ${permission} needs a comment naming ${codeFile} (from lib/permissions.ts usedBy)`);
+    expect(commentErrors(REQUIRED_PERMISSIONS, mod.files.filter((f) => !isResponseFile(f)))).toEqual([]);
+  });
+
+  it('holds no write to Kubernetes or GKE (the triage never acts: ARCHITECTURE.md invariant)', () => {
+    const granted = customRoles().flatMap((r) => r.permissions ?? []);
+    expect(granted.filter((p) => p.startsWith('container.') && !/\.(get|list|connect)$/.test(p))).toEqual([]);
+  });
+});
+
+describe('permissions granted to the responder (enable_response)', () => {
+  it('the responder custom roles together grant exactly RESPONDER_PERMISSIONS, each once', () => {
+    const granted = responderRoles().flatMap((r) => r.permissions ?? []);
+    expect([...granted].sort()).toEqual(RESPONDER_PERMISSIONS.map((p) => p.permission).sort());
+    expect(new Set(granted).size).toBe(granted.length);
+  });
+
+  it('each responder role exists only with enable_response and is granted once, to the responder service account only', async () => {
+    const all = await grants();
+    for (const role of responderRoles()) {
+      expect(String(role.body['count'])).toBe('${local.response_count}');
+      const bindings = all.filter((g) => g.roleRefs.some((r) => r.startsWith(`${role.key}.`)));
+      expect({ role: role.key, members: bindings.map((g) => g.memberRefs.filter((r) => r.startsWith('google_service_account.')).map((r) => r.split('.').slice(0, 2).join('.'))) }).toEqual({
+        role: role.key,
+        members: [['google_service_account.responder']],
+      });
     }
-    expect(errors).toEqual([]);
+    const toResponder = all.filter((g) => g.memberRefs.some((r) => r.startsWith('google_service_account.responder.')));
+    const roleKeys = responderRoles().map((r) => r.key);
+    expect(toResponder.filter((g) => !g.roleRefs.some((r) => roleKeys.some((k) => r.startsWith(`${k}.`)))).map((g) => g.key)).toEqual([]);
+  });
+
+  it('securitycenter.findings.update is granted on our own SCC source only', async () => {
+    const holding = responderRoles().filter((r) => r.permissions?.includes('securitycenter.findings.update'));
+    expect(holding).toHaveLength(1);
+    const bindings = (await grants()).filter((g) => g.roleRefs.some((r) => r.startsWith(`${holding[0]!.key}.`)));
+    expect(bindings.map((g) => g.type)).toEqual(['google_scc_v2_organization_source_iam_member']);
+  });
+
+  it('each permission carries a comment naming the code that needs it', () => {
+    expect(commentErrors(RESPONDER_PERMISSIONS, mod.files.filter(isResponseFile))).toEqual([]);
   });
 });
