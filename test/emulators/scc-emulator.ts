@@ -488,6 +488,12 @@ export async function startSccEmulator(options: SccEmulatorOptions = {}): Promis
    * One update_mask path: `source_properties.KEY` touches one key, other paths
    * name (possibly nested) fields by their proto names. A path whose value is
    * absent from the request clears the field, as FieldMask semantics say.
+   * UpdateFindingRequest.update_mask (google/cloud/securitycenter/v2/securitycenter_service.proto):
+   * "an empty mask is treated as updating all mutable fields and replacing
+   * source_properties. Individual source_properties can be added/updated by
+   * using "source_properties.<property key>" in the field mask." So a masked
+   * write leaves every other key as it was (the response records rely on it,
+   * lib/respond/records.ts), and a write without a mask replaces the map.
    */
   function applyMaskPath(stored: Obj, incoming: Obj, path: string): void {
     const segments = path.split('.');
