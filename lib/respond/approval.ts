@@ -183,7 +183,7 @@ export type SetterLookup =
 export function setterFromEntries(
   entries: ReadonlyArray<{ decoded: DecodedEntry; insertId: string }>,
   read: { incomplete: string | null },
-  target: { findingName: string; key: string; value: string },
+  target: { findingName: string; key: string; value: string; publishedAtMs: number },
   young: boolean,
 ): SetterLookup {
   for (const { decoded, insertId } of entries) {
@@ -198,6 +198,10 @@ export function setterFromEntries(
         reason: `the latest change of the ${target.key} mark in the audit log (${c.time ?? 'no time'}) ${set}, not ${shown(target.value)} as notified; a newer change may not be in the log yet`,
         retryable: young,
       };
+    }
+    // Without the value, only an entry from before the notification can be the change it announces.
+    if (c.value === undefined && (c.time === null || (toMillis(c.time) ?? Infinity) > target.publishedAtMs)) {
+      return { status: 'unavailable', reason: `the latest change of the ${target.key} mark in the audit log does not show its value and is not from before the notification`, retryable: false };
     }
     if (c.principal === null) return { status: 'unavailable', reason: `the audit entry of the change (${c.time ?? 'no time'}) names no principal`, retryable: false };
     return { status: 'found', change: c, note: c.value === undefined ? 'the audit entry does not show the value it set; it is the latest change of the mark' : null };
@@ -215,8 +219,13 @@ export function setterFromEntries(
 /** Audit log entries reach the index some time after the call; until then an absence proves nothing. */
 export const AUDIT_LOG_GRACE_MS = 5 * 60_000;
 
-/** Entries written this long after the notification's publish time may still be the change it announces (clock skew). */
-const SKEW_MS = 60_000;
+/**
+ * The audit entry is stamped when the request is made, before SCC publishes
+ * the notification; this much later is still accepted for clock differences
+ * between Cloud Logging and Pub/Sub (a later change to another value is told
+ * apart by its value).
+ */
+const SKEW_MS = 5_000;
 
 export interface SetterRequest {
   organization: string;
@@ -244,7 +253,7 @@ export async function findMarkSetter(client: LoggingClient, req: SetterRequest):
   const read = await readLogPages(client, request, req.budget, req.signal);
   const entries = await Promise.all(read.entries.map(async (e) => ({ decoded: await decodeEntry(e), insertId: e.insertId ?? '' })));
   const young = req.now.getTime() - published < AUDIT_LOG_GRACE_MS;
-  return setterFromEntries(entries, read, { findingName: req.enrichmentFinding, key: APPROVAL_MARK, value: req.value }, young);
+  return setterFromEntries(entries, read, { findingName: req.enrichmentFinding, key: APPROVAL_MARK, value: req.value, publishedAtMs: published }, young);
 }
 
 // ---------------------------------------------------------------------------

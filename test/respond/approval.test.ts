@@ -134,6 +134,21 @@ describe('findMarkSetter through the Logging emulator and the real client', () =
     expect(r.status === 'unavailable' && r.reason).toContain('set it to "delete-pod", not "block-c2"');
   });
 
+  it('an entry that does not show the value counts only when it is from before the notification', async () => {
+    const noMarks = { paths: ['marks.socat_response'] };
+    // securityMarks left out of the request (as an audit log may leave out user data), mask kept.
+    const redacted = (secondsAgo: number, insertId: string) => {
+      const e = entry('oncall@example.com', 'block-c2', secondsAgo, { insertId, ...noMarks });
+      delete (e.protoPayload!.request as Record<string, unknown>)['securityMarks'];
+      return e;
+    };
+    emu.seed([redacted(30, 'before')]);
+    expect(await findMarkSetter(client, request())).toMatchObject({ status: 'found', change: { entryId: 'before', value: undefined }, note: expect.stringContaining('does not show the value') });
+    emu.reset();
+    emu.seed([entry('eve@example.com', 'block-c2', 30), redacted(-3, 'after')]);
+    expect(await findMarkSetter(client, request())).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('not from before the notification') });
+  });
+
   it('an entry without its request cannot tell which mark it changed: unavailable, never guessed', async () => {
     emu.seed([entry('oncall@example.com', 'block-c2', 60), entry('eve@example.com', 'block-c2', 10, { withoutRequest: true })]);
     expect(await findMarkSetter(client, request())).toMatchObject({ status: 'unavailable', retryable: false, reason: expect.stringContaining('does not carry its request') });
