@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createLoggingClient, type LoggingClient } from '../../lib/clients.js';
 import { parseConfig } from '../../lib/config.js';
 import { parsePrincipalPatterns } from '../../lib/decide/verdict-settings.js';
-import { approvalLogFilter, decideApprover, findMarkSetter, parseRequestedActions, type SetterRequest } from '../../lib/respond/approval.js';
+import fc from 'fast-check';
+import { approvalLogFilter, decideApprover, findMarkSetter, parseRequestedActions, readEntry, type SetterRequest } from '../../lib/respond/approval.js';
 import { startLoggingEmulator, type LoggingEmulator } from '../emulators/logging-emulator.js';
 import { markUpdateAuditEntry } from '../support/approval-audit.js';
 
@@ -174,5 +175,68 @@ describe('findMarkSetter through the Logging emulator and the real client', () =
     expect(sent.resourceNames).toEqual([`organizations/${ORG}`]);
     expect(sent.orderBy).toBe('timestamp desc');
     expect(sent.filter).toContain('cloudaudit.googleapis.com%2Fdata_access');
+  });
+});
+
+describe('hostile audit entries and mark values (property-based)', () => {
+  const settings = { approvers: ['oncall@example.com'], triageServiceAccount: null };
+  const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(fc.string(), tie('value'), { maxKeys: 3 })),
+  })).value;
+  const key = fc.constantFrom('socat_response', 'SOCAT_RESPONSE', 'note', 'marks', '');
+  const request = fc.record(
+    {
+      securityMarks: fc.oneof(json, fc.record({ name: fc.string(), marks: fc.oneof(json, fc.dictionary(key, fc.oneof(fc.string(), json), { maxKeys: 3 })) }, { requiredKeys: [] })),
+      updateMask: fc.oneof(json, fc.constantFrom('', 'marks', 'marks.socat_response', 'marks.SOCAT_RESPONSE,marks.note', 'marks.note'), fc.record({ paths: fc.array(fc.oneof(fc.string(), json), { maxLength: 3 }) })),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('reading any entry never throws; a change is reported only for an accepted call that names this key (or all marks) on this finding', () => {
+    fc.assert(
+      fc.property(request, fc.option(fc.string()), fc.constantFrom(0, 7, null), fc.option(fc.boolean()), (req, principal, statusCode, granted) => {
+        const decoded = {
+          timestamp: '2026-12-03T10:00:00Z',
+          severity: 'NOTICE',
+          text: '',
+          labels: {},
+          audit: {
+            serviceName: 'securitycenter.googleapis.com',
+            methodName: 'google.cloud.securitycenter.v2.SecurityCenter.UpdateSecurityMarks',
+            resourceName: `${FINDING}/securityMarks`,
+            principal,
+            callerIp: null,
+            userAgent: null,
+            statusCode,
+            statusMessage: null,
+            granted,
+            request: req as never,
+            response: null,
+            metadata: null,
+          },
+        };
+        const r = readEntry(decoded, 'id', FINDING, 'socat_response');
+        if (r.kind === 'change') {
+          expect(statusCode === 7 || granted === false).toBe(false);
+          expect(r.change.value === undefined || r.change.value === null || typeof r.change.value === 'string').toBe(true);
+        }
+        const other = readEntry(decoded, 'id', OTHER, 'socat_response');
+        expect(other.kind).toBe('other');
+      }),
+      { numRuns: 2000, seed: 0x15 },
+    );
+  });
+
+  it('only a listed principal is ever a person approver, and reasons show no control or bidi characters', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (principal) => {
+        const d = decideApprover(principal, settings);
+        if (d.kind === 'person') expect(principal.trim().toLowerCase()).toBe('oncall@example.com');
+        if (d.kind === 'refused') expect(d.reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
+        const parsed = parseRequestedActions(principal);
+        if (!parsed.ok) expect(parsed.reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      }),
+      { numRuns: 3000, seed: 0x16 },
+    );
   });
 });
