@@ -130,10 +130,9 @@ export async function respondToFinding(f: RawFinding, deps: ResponderDeps, deliv
     const { records, problems } = recordsFromProperties(f.sourceProperties);
     const problemNote = problems.length > 0 ? ` (${problems.join('; ')})` : '';
     const where = { enrichmentFinding: f.name, originalFinding: originalFindingOf(f) };
-    const scc = async () => deps.scc();
     const record = async (r: StoredRecord) => {
       stage = `record ${r.action}`;
-      await writeRecord(await scc(), where, r);
+      await writeRecord(await deps.scc(), where, r);
       written.push(r);
     };
 

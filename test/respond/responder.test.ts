@@ -20,11 +20,14 @@ import { enrichmentFindingName } from '../../lib/scc/names.js';
 import { writeBack } from '../../lib/scc/writeback.js';
 import { triageEvent } from '../../lib/triage.js';
 import { createLogger } from '../../lib/logger.js';
-import { createResponderInstance } from '../../lib/wiring.js';
+import { createResponderInstance, responderCloudEventHandler } from '../../lib/wiring.js';
+import * as ff from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { AddressInfo } from 'node:net';
 import { startLoggingEmulator, type LoggingEmulator } from '../emulators/logging-emulator.js';
 import { startSccEmulator, type SccEmulator } from '../emulators/scc-emulator.js';
 import { markUpdateAuditEntry, setMarksAs } from '../support/approval-audit.js';
-import { notificationFixture, pubsubBody } from '../support/fixtures.js';
+import { cloudEventHeaders, notificationFixture, pubsubBody } from '../support/fixtures.js';
 import { ORG, OWN_SOURCE, plainProperties, seedOriginal, seedSources } from '../support/scc-scenario.js';
 
 const TRIAGE_SA = 'scc-socat-triage@sec-tools-4711.iam.gserviceaccount.com';
@@ -293,5 +296,34 @@ describe('respondSocatFinding', () => {
     const r = await triageEvent(body, { config, scc: async () => sccClient, now: () => new Date(), gather: null, fanout: null });
     expect(r).toMatchObject({ outcome: 'skipped', reason: expect.stringContaining('our own source') });
     expect(scc.requestLog).toEqual([]);
+  });
+});
+
+describe('respondSocatFinding through functions-framework (HTTP status is the ack/retry contract)', () => {
+  it('answers 2xx for a carried-out approval and 500 (redelivery) while the approver cannot be established yet', async () => {
+    const lines: Array<Record<string, any>> = [];
+    const env = {
+      SCC_SOURCE_NAME: OWN_SOURCE,
+      RESPONSE_APPROVERS: 'oncall@example.com',
+      SCC_EMULATOR_HOST: scc.endpoint,
+      LOGGING_EMULATOR_HOST: logging.endpoint,
+      DISABLED_GATHERERS: 'cluster,node,pod,namespace,contacts',
+    };
+    ff.cloudEvent('respondUnderTest', responderCloudEventHandler(env, { actions: testActions([]), readReport: () => ({ report: report() }), logDestination: { write: (l: string) => void lines.push(JSON.parse(l)) } }));
+    const server = getTestServer('respondUnderTest');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await sccClient.updateSecurityMarks({ securityMarks: { name: `${enrichment}/securityMarks`, marks: { socat_response: 'cordon' } }, updateMask: { paths: ['marks.socat_response'] } });
+      const early = await fetch(url, { method: 'POST', headers: cloudEventHeaders('r-1'), body: JSON.stringify(await delivery()) });
+      expect(early.status).toBe(500);
+      await approve('oncall@example.com', 'cordon');
+      const ok = await fetch(url, { method: 'POST', headers: cloudEventHeaders('r-2'), body: JSON.stringify(await delivery()) });
+      expect(ok.status).toBeLessThan(300);
+      expect(lines.filter((l) => l.message === 'response outcome').map((l) => l.outcome)).toEqual(['retry', 'responded']);
+      expect(records()[0]).toMatchObject({ action: 'cordon', result: 'done', approver: 'oncall@example.com' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
