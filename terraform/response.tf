@@ -264,7 +264,8 @@ resource "google_cloudfunctions2_function" "responder" {
     vpc_connector                    = var.vpc_connector
     vpc_connector_egress_settings    = var.vpc_connector == null ? null : var.vpc_connector_egress_settings
     all_traffic_on_latest_revision   = true
-    environment_variables            = local.function_environment
+    # The triage's environment (so both read the same approvers, AUTO_RESPONSE and verdict model), plus where capture keeps evidence.
+    environment_variables = merge(local.function_environment, { EVIDENCE_BUCKET = google_storage_bucket.evidence[0].name })
   }
 
   depends_on = [

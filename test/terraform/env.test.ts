@@ -104,10 +104,12 @@ describe('the function environment', () => {
     expect(await referencesIn(environment['SCC_SOURCE_NAME'] ?? null)).toEqual(['google_scc_v2_organization_source.triage.name']);
   });
 
-  it('TRIAGE_SERVICE_ACCOUNT is the triage function\'s own service account, and the responder gets the same environment', async () => {
+  it('TRIAGE_SERVICE_ACCOUNT is the triage function\'s own service account; the responder gets the same environment plus EVIDENCE_BUCKET', async () => {
     expect(await referencesIn(environment['TRIAGE_SERVICE_ACCOUNT'] ?? null)).toEqual(['google_service_account.function.email']);
     const responder = mod.resources.get('google_cloudfunctions2_function.responder')!;
-    expect(firstBody(responder.body['service_config'])['environment_variables']).toBe('${local.function_environment}');
+    const env = String(firstBody(responder.body['service_config'])['environment_variables']);
+    expect(await referencesIn(env)).toEqual(['local.function_environment', 'google_storage_bucket.evidence.0.name']);
+    expect(env).toContain('EVIDENCE_BUCKET');
     expect(firstBody(responder.body['build_config'])['entry_point']).toBe('respondSocatFinding');
   });
 
