@@ -29,7 +29,7 @@ import { createLogger } from './logger.js';
 import { RetryableFailure } from './outcome.js';
 import { SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
 import { ConfigError } from './config.js';
-import { handleResponseDelivery, type ReportReader, type ResponderDeps, type ResponseActionModules } from './respond/responder.js';
+import { handleResponseDelivery, storedReportReader, type ReportReader, type ResponderDeps, type ResponseActionModules } from './respond/responder.js';
 import { refusedPlan } from './respond/plan.js';
 import { RESPONSE_ACTIONS } from './respond/types.js';
 import type { Logger } from './logger.js';
@@ -139,7 +139,7 @@ export function cloudEventHandler(env: Env, options: InstanceOptions = {}): (eve
 export interface ResponderOptions extends InstanceOptions {
   /** The action modules; the real ones are wired in at merge (lib/respond/actions.ts). */
   actions?: ResponseActionModules;
-  /** How the report is read back from the enrichment finding (lib/scc/stored-report.ts once it lands). */
+  /** How the report is read back from the enrichment finding; default its stored Z_Report (lib/scc/stored-report.ts). */
   readReport?: ReportReader;
 }
 
@@ -158,9 +158,6 @@ function unwiredActions(): ResponseActionModules {
   ) as unknown as ResponseActionModules;
 }
 
-/** No structured report is stored on the enrichment finding yet (issue #15, item 7): the responder says so instead of guessing from console text. */
-const noStoredReport: ReportReader = () => ({ unavailable: 'the enrichment finding carries no machine-readable report that this build can read' });
-
 /** Throws ConfigError on a bad environment. */
 export function createResponderInstance(env: Env, options: ResponderOptions = {}): ResponderDeps & { logger: Logger } {
   const config = parseConfig(env);
@@ -176,7 +173,7 @@ export function createResponderInstance(env: Env, options: ResponderOptions = {}
     now: options.now ?? (() => new Date()),
     scc: lazy(() => createSccClient(config, { quotaBackoff })),
     logging: lazy(() => createLoggingClient(config)),
-    readReport: options.readReport ?? noStoredReport,
+    readReport: options.readReport ?? storedReportReader,
     actions: options.actions ?? unwiredActions(),
   };
 }

@@ -30,14 +30,14 @@ import { unwrapEnvelope, type Delivery } from '../finding/envelope.js';
 import { notificationSchema, type RawFinding } from '../finding/schema.js';
 import type { Logger } from '../logger.js';
 import { disposition, outcomeForError, RetryableFailure, type Outcome } from '../outcome.js';
-import type { TriagedReport } from '../report/types.js';
+import { reportFromFinding, STORED_REPORT_KEY, StoredReportError } from '../scc/stored-report.js';
 import { markValue } from '../scc/marks.js';
 import { ENRICHMENT_CATEGORY } from '../scc/names.js';
 import { toMillis } from '../timestamp.js';
 import { APPROVAL_MARK, decideApprover, findMarkSetter, parseRequestedActions, shown, type SetterLookup } from './approval.js';
 import { planAction, type ActionPlanners } from './plan.js';
 import { recordsFromProperties, writeRecord, type ApprovalRef, type RecordWriter, type StoredRecord } from './records.js';
-import { subjectFromReport } from './subject.js';
+import { subjectFromReport, type SubjectSource } from './subject.js';
 import { RESPONSE_ACTIONS, type PlanContext, type ResponseAction, type ResponsePlan, type ResponseRecord } from './types.js';
 
 /** One action as the responder uses it; the modules (kube-actions.ts, capture.ts) are wired in lib/respond/actions.ts. */
@@ -50,7 +50,19 @@ export interface ResponseActionModule {
 export type ResponseActionModules = Readonly<Record<ResponseAction, ResponseActionModule>>;
 
 /** The report the triage stored on the enrichment finding, or why it cannot be read. */
-export type ReportReader = (finding: RawFinding) => { report: TriagedReport } | { unavailable: string };
+export type ReportReader = (finding: RawFinding) => { report: SubjectSource } | { unavailable: string };
+
+/** The report stored in the enrichment finding's Z_Report (lib/scc/stored-report.ts), as the notification carries it. */
+export const storedReportReader: ReportReader = (finding) => {
+  try {
+    const report = reportFromFinding(finding);
+    if (report === null) return { unavailable: `the enrichment finding holds no stored report (${STORED_REPORT_KEY}): it was written by an older release; re-triage the original finding, then set the mark again` };
+    return { report };
+  } catch (err) {
+    if (err instanceof StoredReportError) return { unavailable: `its stored report cannot be used: ${err.message}` };
+    throw err;
+  }
+};
 
 export interface ResponderDeps {
   config: Config;
@@ -82,7 +94,7 @@ function planners(actions: ResponseActionModules): ActionPlanners {
 }
 
 /** Why an automatic request no longer qualifies, or null. */
-function automaticRefusal(actions: readonly ResponseAction[], report: TriagedReport, config: Config): string | null {
+function automaticRefusal(actions: readonly ResponseAction[], report: SubjectSource, config: Config): string | null {
   const { autoActions, autoMinScore } = config.response;
   const extra = actions.filter((a) => !autoActions.includes(a));
   if (extra.length > 0) return `the triage's service account asked for ${extra.join(', ')}, which AUTO_RESPONSE (${autoActions.join(', ') || 'empty'}) does not list. Nothing was done`;

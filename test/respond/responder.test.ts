@@ -14,7 +14,8 @@ import { analyzeFinding } from '../../lib/report/analyze.js';
 import type { TriagedReport } from '../../lib/report/types.js';
 import { automaticRequest } from '../../lib/respond/approval.js';
 import { recordsFromProperties } from '../../lib/respond/records.js';
-import { handleResponseDelivery, respondEvent, type ResponderDeps, type ResponseActionModules } from '../../lib/respond/responder.js';
+import { handleResponseDelivery, respondEvent, storedReportReader, type ResponderDeps, type ResponseActionModules } from '../../lib/respond/responder.js';
+import { subjectFromReport } from '../../lib/respond/subject.js';
 import { RESPONSE_ACTIONS, type PlanContext, type ResponseAction } from '../../lib/respond/types.js';
 import { enrichmentFindingName } from '../../lib/scc/names.js';
 import { writeBack } from '../../lib/scc/writeback.js';
@@ -270,7 +271,9 @@ describe('respondSocatFinding', () => {
     });
   });
 
-  it('through the wiring (env, lazy clients) with an unreadable report: refused, recorded', async () => {
+  it('through the wiring (env, lazy clients): plans from the report stored in the notified finding (Z_Report)', async () => {
+    const calls: string[] = [];
+    const seen: PlanContext[] = [];
     const d = createResponderInstance(
       {
         SCC_SOURCE_NAME: OWN_SOURCE,
@@ -280,12 +283,22 @@ describe('respondSocatFinding', () => {
         DISABLED_GATHERERS: 'cluster,node,pod,namespace,contacts',
         LOG_LEVEL: 'silent',
       },
-      { actions: testActions([]) },
+      { actions: testActions(calls, seen) },
     );
     await approve('oncall@example.com', 'cordon');
     const r = await handleResponseDelivery(await delivery(), d);
+    expect(r.reason).toBe('approved by oncall@example.com: cordon: done');
+    expect(seen[0]!.subject).toEqual(subjectFromReport(report(), enrichment));
+  });
+
+  it('a stored report that cannot be used: refused, recorded with why', async () => {
+    const calls: string[] = [];
+    await sccClient.updateFinding({ finding: { name: enrichment, sourceProperties: { Z_Report: { stringValue: 'not a struct' } } }, updateMask: { paths: ['source_properties.Z_Report'] } });
+    await approve('oncall@example.com', 'cordon');
+    const r = await respondEvent(await delivery(), deps(calls, {}, { readReport: storedReportReader }));
     expect(r.outcome).toBe('responded');
-    expect(records()[0]).toMatchObject({ action: 'cordon', result: 'refused', approver: 'oncall@example.com', detail: expect.stringContaining('The report could not be read') });
+    expect(calls).toEqual([]);
+    expect(records()[0]).toMatchObject({ action: 'cordon', result: 'refused', approver: 'oncall@example.com', detail: expect.stringContaining('its stored report cannot be used: Z_Report is a string, not a struct') });
   });
 
   it('the triage ignores the enrichment finding the responder writes to (the other direction of the loop guard)', async () => {
