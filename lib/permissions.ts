@@ -5,6 +5,8 @@
  * grants exactly this list (test/terraform/permissions.test.ts checks it).
  */
 import { GATHERERS } from './gather/registry.js';
+import { PERMISSIONS as CAPTURE_PERMISSIONS } from './respond/capture.js';
+import { PERMISSIONS as KUBE_ACTION_PERMISSIONS } from './respond/kube-actions.js';
 
 export interface PermissionUse {
   permission: string;
@@ -87,8 +89,19 @@ const RESPONDER_OWN: readonly PermissionUse[] = [
 
 /**
  * The action modules' requests (kube-actions.ts, capture.ts export their
- * PERMISSIONS): filled in where the actions are wired (lib/respond/actions.ts).
+ * PERMISSIONS), and how lib/respond/actions.ts reaches a cluster for them.
  */
-export const RESPONSE_ACTION_PERMISSIONS: readonly PermissionUse[] = [];
+export const RESPONSE_ACTION_PERMISSIONS: readonly PermissionUse[] = [
+  ...CAPTURE_PERMISSIONS,
+  ...KUBE_ACTION_PERMISSIONS,
+  {
+    permission: 'container.clusters.get',
+    usedBy: 'lib/respond/actions.ts: GKE getCluster finds the control plane the Kubernetes actions write to',
+  },
+  {
+    permission: 'container.clusters.connect',
+    usedBy: "lib/respond/actions.ts: the Kubernetes actions reach a cluster's DNS-based endpoint",
+  },
+];
 
 export const RESPONDER_PERMISSIONS: readonly PermissionUse[] = merged([...RESPONDER_OWN, ...RESPONSE_ACTION_PERMISSIONS]);

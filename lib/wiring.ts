@@ -6,6 +6,8 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { DestinationStream } from 'pino';
 import {
+  createComputeClients,
+  createStorageClient,
   createContactsClient,
   createGkeClient,
   createKubeApis,
@@ -30,8 +32,7 @@ import { RetryableFailure } from './outcome.js';
 import { SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
 import { ConfigError } from './config.js';
 import { handleResponseDelivery, storedReportReader, type ReportReader, type ResponderDeps, type ResponseActionModules } from './respond/responder.js';
-import { refusedPlan } from './respond/plan.js';
-import { RESPONSE_ACTIONS } from './respond/types.js';
+import { actionModules } from './respond/actions.js';
 import type { Logger } from './logger.js';
 
 type Env = Record<string, string | undefined>;
@@ -137,25 +138,28 @@ export function cloudEventHandler(env: Env, options: InstanceOptions = {}): (eve
 // respondSocatFinding
 
 export interface ResponderOptions extends InstanceOptions {
-  /** The action modules; the real ones are wired in at merge (lib/respond/actions.ts). */
+  /** The action modules; default the real ones (lib/respond/actions.ts) on this instance's clients. */
   actions?: ResponseActionModules;
   /** How the report is read back from the enrichment finding; default its stored Z_Report (lib/scc/stored-report.ts). */
   readReport?: ReportReader;
 }
 
-/** Until the action modules are part of the build, every action is refused with this reason (and recorded so). */
-function unwiredActions(): ResponseActionModules {
-  return Object.fromEntries(
-    RESPONSE_ACTIONS.map((a) => [
-      a,
-      {
-        plan: () => refusedPlan(a, `the ${a} action is not part of this build of respondSocatFinding; nothing was done`),
-        execute: async () => {
-          throw new Error(`the ${a} action is not part of this build`);
-        },
-      },
-    ]),
-  ) as unknown as ResponseActionModules;
+/**
+ * The real action modules on this instance's clients. The responder keeps no
+ * evidence files of its own: capture takes the snapshot, and its record says
+ * the files are kept by `respond --evidence DIR` (lib/respond/capture.ts).
+ */
+function responderActions(config: Config, now: () => Date): ResponseActionModules {
+  const token = config.gkeEmulatorHost ? async () => EMULATOR_ACCESS_TOKEN : googleAccessTokenProvider();
+  return actionModules(
+    {
+      gke: lazy(() => createGkeClient(config)),
+      kube: async (access) => createKubeApis(access, await token()),
+      compute: lazy(() => createComputeClients(config)),
+      storage: lazy(() => createStorageClient(config)),
+    },
+    () => ({ approver: null, evidence: null, now, timeoutMs: config.gatherDeadlineMs }),
+  );
 }
 
 /** Throws ConfigError on a bad environment. */
@@ -174,7 +178,7 @@ export function createResponderInstance(env: Env, options: ResponderOptions = {}
     scc: lazy(() => createSccClient(config, { quotaBackoff })),
     logging: lazy(() => createLoggingClient(config)),
     readReport: options.readReport ?? storedReportReader,
-    actions: options.actions ?? unwiredActions(),
+    actions: options.actions ?? responderActions(config, options.now ?? (() => new Date())),
   };
 }
 

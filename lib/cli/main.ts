@@ -75,6 +75,23 @@ Commands:
                      not triaged yet is analyzed offline, and the output says so. A FILE
                      may hold a report (triage --json, analyze) or a finding.
 
+  respond FINDING_NAME|FILE --action capture|block-c2|isolate|cordon|delete-pod
+          [--evidence DIR] [--dry-run] [--force]
+                     Carry out one response action with your own credentials, planned
+                     from the report the triage stored on the enrichment finding, and
+                     record it there (approver cli:ACCOUNT) and as a socat_response_*
+                     mark on the original. capture snapshots the node's boot disk and,
+                     with --evidence DIR (a triage --save-evidence directory), keeps
+                     those files write-once in EVIDENCE_BUCKET. delete-pod is refused
+                     until capture is done, and every action that changes the cluster
+                     is refused for a likely_benign_admin verdict; --force overrides
+                     both. --dry-run prints the plan: {action, allowed, reason,
+                     requests: [{api, method, path, body}], undo} with --json. A FILE
+                     (a report, or a finding analysed as analyze does, with --evidence
+                     DIR) is only planned: it needs --dry-run and calls nothing.
+                     Exit 0 when done or already done, 2 when refused, 3 when an API
+                     failed it.
+
 Options (every command):
   --json             Machine-readable JSON on stdout instead of text.
   --no-color         No colour (also: NO_COLOR set, or stdout not a terminal).
@@ -150,6 +167,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   triage: async (args, io) => (await import('./triage-command.js')).triageCommand(args, io),
   backfill: async (args, io) => (await import('./backfill-command.js')).backfillCommand(args, io),
   show: async (args, io) => (await import('./show-command.js')).showCommand(args, io),
+  respond: async (args, io) => (await import('./respond-command.js')).respondCommand(args, io),
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
