@@ -197,9 +197,94 @@ resource "google_organization_iam_member" "responder_org" {
   member = "serviceAccount:${google_service_account.responder[0].email}"
 }
 
-# RESPONSE_ACTION_PERMISSIONS (lib/permissions.ts) slot: the action modules'
-# writes (Kubernetes through GKE, Compute snapshots, the evidence bucket) go in
-# a custom role of their own here, granted on read_scope, when they are wired.
+# The action modules' writes (RESPONSE_ACTION_PERMISSIONS in lib/permissions.ts):
+# Kubernetes through GKE and Compute snapshots on read_scope, where the clusters
+# are, and nowhere else; evidence uploads on the evidence bucket only.
+resource "google_organization_iam_custom_role" "responder_actions" {
+  count       = local.response_count
+  org_id      = var.organization_id
+  role_id     = "${local.role_id_prefix}_responder_actions"
+  title       = "scc-socat-triage responder: approved containment"
+  description = "The writes respondSocatFinding makes for an approved action (NetworkPolicy, pod label, cordon, pod delete, boot disk snapshot); granted on read_scope only."
+  stage       = "GA"
+  permissions = [
+    # lib/respond/capture.ts: instances.get finds the node's boot disk
+    "compute.instances.get",
+    # lib/respond/capture.ts: disks.createSnapshot of the node's boot disk
+    "compute.disks.createSnapshot",
+    # lib/respond/capture.ts: the snapshot created in the node's project
+    "compute.snapshots.create",
+    # lib/respond/capture.ts: the snapshot is created with labels naming the detection
+    "compute.snapshots.setLabels",
+    # lib/respond/capture.ts: zoneOperations.wait until the snapshot operation is done
+    "compute.zoneOperations.get",
+    # lib/respond/kube-actions.ts: block-c2 and isolate create their NetworkPolicy
+    "container.networkPolicies.create",
+    # lib/respond/kube-actions.ts: block-c2 and isolate read a policy of the same name on 409 AlreadyExists
+    "container.networkPolicies.get",
+    # lib/respond/kube-actions.ts: block-c2 adds a second C2 of the same pods to their policy (PUT)
+    "container.networkPolicies.update",
+    # lib/respond/kube-actions.ts: isolate reads the pod before labelling it
+    "container.pods.get",
+    # lib/respond/kube-actions.ts: isolate labels the pod (PATCH)
+    "container.pods.update",
+    # lib/respond/kube-actions.ts: delete-pod
+    "container.pods.delete",
+    # lib/respond/kube-actions.ts: cordon reads the node first
+    "container.nodes.get",
+    # lib/respond/kube-actions.ts: cordon sets spec.unschedulable (PATCH)
+    "container.nodes.update",
+    # lib/respond/actions.ts: GKE getCluster finds the control plane the Kubernetes actions write to
+    "container.clusters.get",
+    # lib/respond/actions.ts: the Kubernetes actions reach a cluster's DNS-based endpoint
+    "container.clusters.connect",
+  ]
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_organization_iam_member" "responder_actions" {
+  count  = var.enable_response && local.read_scope_kind == "organization" ? 1 : 0
+  org_id = var.organization_id
+  role   = google_organization_iam_custom_role.responder_actions[0].name
+  member = "serviceAccount:${google_service_account.responder[0].email}"
+}
+
+resource "google_folder_iam_member" "responder_actions" {
+  for_each = var.enable_response && local.read_scope_kind == "folders" ? toset(var.read_scope.folder_ids) : toset([])
+  folder   = "folders/${each.value}"
+  role     = google_organization_iam_custom_role.responder_actions[0].name
+  member   = "serviceAccount:${google_service_account.responder[0].email}"
+}
+
+resource "google_project_iam_member" "responder_actions" {
+  for_each = var.enable_response && local.read_scope_kind == "projects" ? toset(var.read_scope.project_ids) : toset([])
+  project  = each.value
+  role     = google_organization_iam_custom_role.responder_actions[0].name
+  member   = "serviceAccount:${google_service_account.responder[0].email}"
+}
+
+resource "google_organization_iam_custom_role" "responder_evidence_writer" {
+  count       = local.response_count
+  org_id      = var.organization_id
+  role_id     = "${local.role_id_prefix}_responder_evidence"
+  title       = "scc-socat-triage responder: keep evidence files"
+  description = "Granted on the evidence bucket only, to respondSocatFinding: create objects, never replace or delete them."
+  stage       = "GA"
+  permissions = [
+    # lib/respond/capture.ts: evidence files uploaded to EVIDENCE_BUCKET (granted on that bucket only)
+    "storage.objects.create",
+  ]
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_storage_bucket_iam_member" "responder_evidence_writer" {
+  count  = local.response_count
+  bucket = google_storage_bucket.evidence[0].name
+  role   = google_organization_iam_custom_role.responder_evidence_writer[0].name
+  member = "serviceAccount:${google_service_account.responder[0].email}"
+}
 
 # ---------------------------------------------------------------------------
 # The evidence store: the capture action's files, kept unalterable for
