@@ -19,7 +19,8 @@ import { Status } from '../test/emulators/grpc-harness.js';
 import { projectRoot } from '../test/support/fixtures.js';
 import { EmulatorUnavailable, startGooglePubSub, type GooglePubSub } from '../test/support/google-pubsub.js';
 import { ownFindings, plainProperties } from '../test/support/scc-scenario.js';
-import { seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../test/support/world.js';
+import { enforceNetworkPolicy, seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../test/support/world.js';
+import { demoApproval } from './demo-approval.js';
 import { deliver } from './bench/deliver.js';
 import { startFunction, type FunctionProcess, type OutcomeLine } from './bench/function-process.js';
 
@@ -163,6 +164,8 @@ async function main(): Promise<void> {
     const world = await worldUp;
     const started = await emulatorUp;
     const emulator = started instanceof EmulatorUnavailable ? null : started;
+    // Enforcing NetworkPolicy, so the approval at the end can apply one (the tests' world does not enforce it).
+    enforceNetworkPolicy(world);
     const now = Date.now();
     const scenarios: Array<[string, Scenario]> = [
       ['attack: checkout (shop)', seedAttack(world, new Date(now - 150_000))],
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
     const outcomes = rows.map((r) => r.outcome?.outcome);
     const expected = ['retry', 'triaged', 'triaged', 'skipped'];
     if (outcomes.join() !== expected.join()) throw new Error(`deliveries ended ${outcomes.join(', ')}; expected ${expected.join(', ')}`);
+    await demoApproval(world, first, held.pubsub ?? null, bold);
   } finally {
     await held.pubsub?.close();
     await held.fn?.stop();

@@ -58,11 +58,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export async function startFunction(options: { root: string; source?: string; env: Record<string, string>; nodeArgs?: string[] }): Promise<FunctionProcess> {
+export async function startFunction(options: { root: string; source?: string; env: Record<string, string>; nodeArgs?: string[]; target?: string }): Promise<FunctionProcess> {
   const port = await freePort();
   const main = join(options.root, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main, '--target=triageSocatFinding', '--signature-type=cloudevent', `--port=${port}`, ...(options.source ? [`--source=${options.source}`] : [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main, `--target=${options.target ?? 'triageSocatFinding'}`, '--signature-type=cloudevent', `--port=${port}`, ...(options.source ? [`--source=${options.source}`] : [])], {
     cwd: options.root,
     // Nothing from the bench's own environment but what a process needs: the function must not find credentials.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', METADATA_SERVER_DETECTION: 'none', ...options.env },
@@ -83,7 +83,7 @@ export async function startFunction(options: { root: string; source?: string; en
       if (!line.startsWith('{')) return;
       try {
         const entry = JSON.parse(line) as OutcomeLine & { message?: string };
-        if (entry.message === 'triage outcome') outcomes.push(entry);
+        if (entry.message === 'triage outcome' || entry.message === 'response outcome') outcomes.push(entry);
       } catch {
         // Not a log line of ours.
       }

@@ -76,6 +76,11 @@ export async function startWorld(): Promise<World> {
   };
 }
 
+/** The cluster with Calico's NetworkPolicy enforcement on, for the demo's approved block-c2 (the default world's is off). */
+export function enforceNetworkPolicy(world: World): void {
+  world.gke.seedCluster({ ...clusterObject(world.kube), networkPolicy: { provider: 'CALICO', enabled: true } }, { project: PROJECT, projectNumber: PROJECT_NUMBER });
+}
+
 function clusterObject(kube: KubeEmulator): Record<string, unknown> {
   return {
     name: CLUSTER,
