@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { recordKey, responseMarkKey } from '../../lib/respond/records.js';
 import { enrichmentFindingName } from '../../lib/scc/names.js';
 import { OWN_SOURCE, ownFindings, plainProperties, seedOriginal } from '../support/scc-scenario.js';
-import { seedAttack, startWorld, type Scenario, type World } from '../support/world.js';
+import { seedAdmin, seedAttack, startWorld, type Scenario, type World } from '../support/world.js';
 import { baseEnv, exit, runCli } from './support.js';
 
 let world: World;
@@ -112,5 +112,27 @@ describe('respond FINDING_NAME', () => {
     expect(exit(r)).toMatchObject({ code: 2 });
     expect(r.stderr).toMatch(/not triaged yet: run `scc-socat-triage triage/);
     expect(kubeWrites()).toEqual([]);
+  });
+});
+
+describe('respond on a likely_benign_admin verdict', () => {
+  it('refuses to change the cluster without --force, and cordons with it', async () => {
+    const admin = seedAdmin(world, new Date(Date.now() - 90_000));
+    const triaged = await runCli(['triage', admin.findingName, '--json'], { env });
+    expect(exit(triaged)).toMatchObject({ code: 0 });
+    const report = JSON.parse(triaged.stdout).report;
+    expect(report.verdict.level).toBe('likely_benign_admin');
+    const adminNode: string = report.workload.node;
+
+    const refused = await runCli(['respond', admin.findingName, '--action', 'cordon', '--json'], { env });
+    expect(exit(refused)).toMatchObject({ code: 2 });
+    expect(JSON.parse(refused.stdout)).toMatchObject({ action: 'cordon', result: 'refused' });
+    expect(JSON.parse(refused.stdout).detail).toMatch(/likely_benign_admin.*--force/s);
+    expect(kubeWrites()).toEqual([]);
+
+    const forced = await runCli(['respond', admin.findingName, '--action', 'cordon', '--force', '--json'], { env });
+    expect(exit(forced)).toMatchObject({ code: 0 });
+    expect(JSON.parse(forced.stdout).result).toMatch(/^(done|already_done)$/);
+    expect(world.kube.get('Node', adminNode)?.spec).toMatchObject({ unschedulable: true });
   });
 });
