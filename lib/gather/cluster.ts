@@ -95,6 +95,7 @@ export const LOGGING_COMPONENT_NAMES: Readonly<Record<number, string>> = {
   7: 'KCP_SSHD',
   8: 'KCP_CONNECTION',
   9: 'KCP_HPA',
+  10: 'KCP_VPA',
 };
 export const DATAPATH_PROVIDER_NAMES: Readonly<Record<number, string>> = { 1: 'LEGACY_DATAPATH', 2: 'ADVANCED_DATAPATH' };
 
