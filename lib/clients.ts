@@ -7,8 +7,8 @@
  * actually uses, on the first event that needs them. They are imported by
  * their service module, not the package root: a root loads every API
  * version the package ships (four for Security Center, two for GKE, the
- * whole handwritten Logging library with its own older google-gax), which
- * is most of a cold start (README, Performance). The deployed bundle
+ * whole handwritten Logging library), which is most of a cold start
+ * (README, Performance). The deployed bundle
  * (scripts/build-bundle.mjs) also trims each package's protos to the one
  * service loaded here, so a new service needs an entry there too.
  */

@@ -28,9 +28,8 @@
  *   the next build; only a method name computed at run time would escape
  *   the scan, and calling a trimmed RPC fails (it is not in the stub).
  * - Descriptors nobody reads are not built (PATCHES).
- * - One gRPC stack. @google-cloud/essential-contacts pins google-gax 2 with
- *   its own grpc-js, protobufjs and google-auth-library; the bundle resolves
- *   its google-gax to the project's.
+ * - One gRPC stack. Clients whose latest release pins an older google-gax
+ *   (SHARED_GAX_PACKAGES) get the project's instead of their own copy.
  * - Only the used part of @kubernetes/client-node. It is ESM, so esbuild can
  *   drop the API groups and helpers the function never calls, but not through
  *   a bare `await import()`: those imports are pointed at a module that
@@ -64,6 +63,8 @@ export const LAZY_PACKAGES = [
   '@google-cloud/pubsub',
   '@google-cloud/compute',
   '@google-cloud/storage',
+  // Pub/Sub's generated clients, a package of their own since pubsub 6.
+  '@google-cloud/pubsub-api',
   '@kubernetes/client-node',
   'google-gax',
   '@grpc/grpc-js',
@@ -328,7 +329,8 @@ function packageDirOf(path) {
 
 const localRequire = createRequire(join(root, 'package.json'));
 
-function commonOptions(extraPlugins, options) {
+/** `reports`: where the shared-gax and patch plugins record what they did (pass 2 only). */
+function commonOptions(extraPlugins, options, reports = {}) {
   return {
     entryPoints: { [FUNCTION_MODULE]: options.entry },
     absWorkingDir: root,
@@ -350,18 +352,37 @@ function commonOptions(extraPlugins, options) {
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [sharedGaxPlugin(), cjsDynamicImportPlugin(), patchPlugin(), ...extraPlugins],
+    plugins: [sharedGaxPlugin(reports.sharedGax), cjsDynamicImportPlugin(), patchPlugin(reports.patches), ...extraPlugins],
   };
 }
 
-/** @google-cloud/essential-contacts' own google-gax 2 → the project's google-gax. */
-function sharedGaxPlugin() {
-  const contactsDir = packageDirOf(localRequire.resolve('@google-cloud/essential-contacts'));
+/**
+ * Client packages whose own google-gax the bundle replaces with the project's:
+ * their latest releases pin an older major, which would put a second gax,
+ * google-auth-library and protobufjs (and for gax 2 a second grpc-js) in the
+ * function. Their generated clients call gax exactly as the ones generated for
+ * the project's major do (compare @google-cloud/container 7's); gax 6.0.0's
+ * one breaking change is the Node >= 22 floor (googleapis/google-cloud-node,
+ * core/packages/gax/CHANGELOG.md, PR 8989); and test/bench/bundle.test.ts
+ * runs them on it end to end.
+ * - @google-cloud/essential-contacts 1.1.1, its only release: google-gax ^2.
+ * - @google-cloud/security-center 9.3.1, its latest: google-gax ^5 (the
+ *   project is on 6). Measured: the bundle is 6.3 MiB with both copies, 5.5
+ *   with the project's alone.
+ */
+export const SHARED_GAX_PACKAGES = ['@google-cloud/essential-contacts', '@google-cloud/security-center'];
+
+/** Imports of google-gax from SHARED_GAX_PACKAGES → the project's google-gax; `redirected` counts them per package. */
+function sharedGaxPlugin(redirected = new Map()) {
+  const dirs = SHARED_GAX_PACKAGES.map((pkg) => [pkg, packageDirOf(localRequire.resolve(pkg))]);
   return {
     name: 'shared-gax',
     setup(b) {
       b.onResolve({ filter: /^google-gax$/ }, (args) => {
-        if (!args.importer.replaceAll('\\', '/').startsWith(`${contactsDir}/`)) return undefined;
+        const importer = args.importer.replaceAll('\\', '/');
+        const hit = dirs.find(([, dir]) => importer.startsWith(`${dir}/`));
+        if (!hit) return undefined;
+        redirected.set(hit[0], (redirected.get(hit[0]) ?? 0) + 1);
         return { path: localRequire.resolve('google-gax') };
       });
     },
@@ -623,11 +644,12 @@ export const PATCHES = [
   },
 ];
 
-function patchPlugin() {
+/** Applies PATCHES; `applied` gets {patch: index in PATCHES, file} for each file patched. */
+function patchPlugin(applied = []) {
   return {
     name: 'patch-dependencies',
     setup(b) {
-      for (const patch of PATCHES) {
+      for (const [index, patch] of PATCHES.entries()) {
         b.onLoad({ filter: patch.file }, (args) => {
           let code = readFileSync(args.path, 'utf8');
           for (const [from, to, count = 1] of patch.edits) {
@@ -638,6 +660,7 @@ function patchPlugin() {
           for (const leftover of patch.mustNotRemain ?? []) {
             if (leftover.test(code)) throw new Error(`${relative(root, args.path)}: ${leftover} still matches after PATCHES: the edits no longer cover this version`);
           }
+          applied.push({ patch: index, file: relative(root, args.path) });
           return { contents: code, loader: 'js' };
         });
       }
@@ -697,13 +720,32 @@ function argValue(name) {
   return i === -1 ? undefined : process.argv[i + 1];
 }
 
-export async function buildBundle({ out = join(root, 'build', 'bundle'), singleFile = false, minify = true, entry = defaultEntry } = {}) {
+/**
+ * Pass 1 of the build: what is in the bundle at all, with the shared-gax
+ * redirection and PATCHES applied, nothing written. `files` are the absolute
+ * paths of the files bundled; `patched` says which file each PATCHES entry
+ * applied to (test/bench/build-bundle.test.ts checks it against these very files).
+ */
+export async function bundleInputs({ singleFile = false, minify = true, entry = defaultEntry } = {}) {
   if (!existsSync(entry)) throw new Error(`${relative(root, entry)} does not exist: run tsc first (npm run build)`);
+  const reports = { sharedGax: new Map(), patches: [] };
+  const first = await build({ ...commonOptions([], { singleFile, minify, entry }, reports), write: false, outdir: join(root, 'build', 'bundle') });
+  return { metafile: first.metafile, files: inputsOf(first.metafile), sharedGax: reports.sharedGax, patched: reports.patches };
+}
+
+/** Every PATCHES entry must have patched a file: one whose target moved would otherwise silently stop applying. */
+function checkPatchesApplied(patched) {
+  for (const [index, patch] of PATCHES.entries()) {
+    if (!patched.some((p) => p.patch === index)) throw new Error(`PATCHES[${index}] (${patch.file}) matched no file in the bundle: its target moved or left the bundle; update the pattern or drop the patch`);
+  }
+}
+
+export async function buildBundle({ out = join(root, 'build', 'bundle'), singleFile = false, minify = true, entry = defaultEntry } = {}) {
   const options = { singleFile, minify, entry };
 
   // Pass 1: what is in the bundle at all (nothing written).
-  const first = await build({ ...commonOptions([], options), write: false, outdir: out });
-  const inputs = inputsOf(first.metafile);
+  const { metafile: firstMetafile, files: inputs } = await bundleInputs(options);
+  const first = { metafile: firstMetafile };
 
   const names = new Set();
   let firstPartySources = '';
@@ -745,7 +787,9 @@ export async function buildBundle({ out = join(root, 'build', 'bundle'), singleF
     plugins.push(kubeApiPlugin(kubeMethodsCalled(firstPartySources), kubeApiReport));
     plugins.push(undiciPlugin());
   }
-  const result = await build({ ...commonOptions(plugins, options), outdir: out });
+  const reports = { sharedGax: new Map(), patches: [] };
+  const result = await build({ ...commonOptions(plugins, options, reports), outdir: out });
+  checkPatchesApplied(reports.patches);
 
   // Chunks reached by import() count as entry points too; the function's own is the one from `entry`.
   const entryOutput = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint !== undefined && resolve(root, o.entryPoint) === entry);
@@ -760,7 +804,16 @@ export async function buildBundle({ out = join(root, 'build', 'bundle'), singleF
   writeFileSync(join(out, 'metafile.json'), JSON.stringify(result.metafile));
   const outputs = Object.entries(result.metafile.outputs).map(([p, o]) => ({ file: relative(out, resolve(root, p)), bytes: o.bytes }));
   const kubeMethods = kubeApiReport.reduce((n, r) => ({ removed: n.removed + r.removed, kept: n.kept + r.kept }), { removed: 0, kept: 0 });
-  return { out, entry: join(out, 'index.mjs'), outputs, protos: protoReport, kubeNames: [...names].sort(), kubeMethods };
+  return {
+    out,
+    entry: join(out, 'index.mjs'),
+    outputs,
+    protos: protoReport,
+    kubeNames: [...names].sort(),
+    kubeMethods,
+    sharedGax: Object.fromEntries(reports.sharedGax),
+    patches: PATCHES.map((patch, index) => ({ file: String(patch.file), edits: patch.edits.length, applied: reports.patches.filter((p) => p.patch === index).map((p) => p.file) })),
+  };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -776,6 +829,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`bundle: ${relative(root, res.entry)} → ${FUNCTION_MODULE}.mjs (${(entryBytes / 1024).toFixed(0)} KiB) + ${res.outputs.length - 1} chunks, ${(total / 1048576).toFixed(1)} MiB in all; ${PRIME_SCRIPT} fills ${COMPILE_CACHE_DIR}/`);
     for (const p of res.protos) console.log(`  protos ${p.package}: ${(p.bytesBefore / 1024).toFixed(0)} → ${(p.bytesAfter / 1024).toFixed(0)} KiB (${p.services.join(', ')})`);
     if (res.kubeNames.length > 0) console.log(`  ${KUBE}: ${res.kubeNames.join(', ')}; API methods kept ${res.kubeMethods.kept}, removed ${res.kubeMethods.removed}`);
+    console.log(`  google-gax shared (project's ${JSON.parse(readFileSync(join(packageDirOf(localRequire.resolve('google-gax')), 'package.json'), 'utf8')).version}): ${SHARED_GAX_PACKAGES.map((p) => `${p} (${res.sharedGax[p] ?? 0} imports)`).join(', ')}`);
+    for (const p of res.patches) console.log(`  patch ${p.file}: ${p.edits} edits applied to ${p.applied.join(', ')}`);
   } catch (err) {
     console.error(`build-bundle: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

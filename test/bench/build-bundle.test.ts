@@ -3,8 +3,9 @@
  * differ from what the tests run, checked against the installed packages:
  * trimmed protos must still give each client everything it looks up and
  * every RPC the function calls; the client-node name scan must see every
- * name lib/ reads; the dependency patches must still match their code.
- * Offline, no bundling, no timing.
+ * name lib/ reads; the dependency patches must still match their code, in
+ * the very files the bundle takes (esbuild's first pass, nothing written);
+ * one google-gax in it. Offline, no timing.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +23,8 @@ interface BuildBundle {
   trimClassMethods(code: string, keep: Set<string>): { code: string; removed: number; kept: number } | null;
   kubeMethodsCalled(sources: string): Set<string>;
   PATCHES: Array<{ file: RegExp; edits: Array<[string, string, number?]> }>;
+  SHARED_GAX_PACKAGES: string[];
+  bundleInputs(): Promise<{ files: string[]; sharedGax: Map<string, number>; patched: Array<{ patch: number; file: string }> }>;
 }
 
 const root = projectRoot();
@@ -202,13 +205,31 @@ describe('the responder\'s Kubernetes calls survive the trim once it is bundled'
   });
 });
 
-describe('dependency patches', () => {
-  it('still match the installed code exactly as often as they expect', () => {
-    for (const patch of bb.PATCHES) {
-      const file = [req.resolve('@grpc/proto-loader'), req.resolve('google-gax')].find((f) => patch.file.test(f));
-      expect(file).toBeDefined();
-      const code = readFileSync(file!, 'utf8');
-      for (const [from, , count = 1] of patch.edits) expect(code.split(from).length - 1).toBe(count);
+describe('what the bundle takes', () => {
+  let inputs: Awaited<ReturnType<BuildBundle['bundleInputs']>>;
+  beforeAll(async () => {
+    inputs = await bb.bundleInputs();
+  }, 60_000);
+
+  it('each dependency patch targets a file in the bundle and still matches it exactly as often as it expects', () => {
+    for (const [index, patch] of bb.PATCHES.entries()) {
+      const targets = inputs.files.filter((f) => patch.file.test(f));
+      // A target that moved (or left the bundle) would otherwise make the patch silently stop applying.
+      expect({ patch: index, inBundle: targets.length > 0 }).toEqual({ patch: index, inBundle: true });
+      expect(inputs.patched.filter((p) => p.patch === index).length).toBe(targets.length);
+      for (const file of targets) {
+        const code = readFileSync(file, 'utf8');
+        for (const [from, , count = 1] of patch.edits) expect({ file, found: code.split(from).length - 1 }).toEqual({ file, found: count });
+      }
     }
+  });
+
+  it('has one google-gax: the clients pinned to older majors run on the project\'s', () => {
+    const project = `${join(root, 'node_modules', 'google-gax')}/`;
+    expect(req.resolve('google-gax').startsWith(project)).toBe(true);
+    const gaxFiles = inputs.files.filter((f) => /[\\/]node_modules[\\/]google-gax[\\/]/.test(f));
+    expect(gaxFiles.length).toBeGreaterThan(0);
+    expect(gaxFiles.filter((f) => !f.startsWith(project))).toEqual([]);
+    for (const pkg of bb.SHARED_GAX_PACKAGES) expect({ pkg, redirected: (inputs.sharedGax.get(pkg) ?? 0) > 0 }).toEqual({ pkg, redirected: true });
   });
 });

@@ -64,7 +64,9 @@ type Obj = Record<string, any>;
 
 let sharedProtos: LoadedProtos | null = null;
 function pubsubProtos(): LoadedProtos {
-  sharedProtos ??= loadProtos(['google/pubsub/v1/pubsub.proto'], clientProtoIncludeDirs('@google-cloud/pubsub'));
+  // The protos the client speaks: since @google-cloud/pubsub 6 its generated clients are @google-cloud/pubsub-api
+  // ("Split GAPIC from the pubsub handwritten package", googleapis/google-cloud-node handwritten/pubsub/CHANGELOG.md, 6.0.0).
+  sharedProtos ??= loadProtos(['google/pubsub/v1/pubsub.proto'], clientProtoIncludeDirs('@google-cloud/pubsub-api'));
   return sharedProtos;
 }
 

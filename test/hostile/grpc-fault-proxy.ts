@@ -71,7 +71,8 @@ export const LOGGING_SERVICE: ServiceSpec = {
   clientConfig: '@google-cloud/logging-api/build/src/v2/logging_service_v2_client_config.json',
   streaming: ['TailLogEntries'],
 };
-export const PUBSUB_PUBLISHER_SERVICE: ServiceSpec = { service: 'google.pubsub.v1.Publisher', clientConfig: '@google-cloud/pubsub/build/src/v1/publisher_client_config.json' };
+// Pub/Sub's generated clients left @google-cloud/pubsub for @google-cloud/pubsub-api in pubsub 6.0.0 (test/emulators/pubsub-emulator.ts).
+export const PUBSUB_PUBLISHER_SERVICE: ServiceSpec = { service: 'google.pubsub.v1.Publisher', clientConfig: '@google-cloud/pubsub-api/build/src/v1/publisher_client_config.json' };
 export const CONTACTS_SERVICE: ServiceSpec = { service: 'google.cloud.essentialcontacts.v1.EssentialContactsService', clientConfig: '@google-cloud/essential-contacts/build/src/v1/essential_contacts_service_client_config.json' };
 
 function methodsOf(spec: ServiceSpec): string[] {
