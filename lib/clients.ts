@@ -62,6 +62,9 @@ type GaxOptions = { apiEndpoint: string; port: number; sslCreds: unknown; univer
 export async function emulatorOptions(hostPort: string): Promise<GaxOptions> {
   const hp = splitHostPort(hostPort);
   if (!hp) throw new Error(`not a host:port: ${JSON.stringify(hostPort)}`);
+  // The project's google-gax, also for Security Center, whose own (nested gax 5 from dist/; the bundle gives it this
+  // one, scripts/build-bundle.mjs SHARED_GAX_PACKAGES) runs on the same @grpc/grpc-js: grpc-js accepts only
+  // credentials made by its own copy (instanceof), which test/emulators' SCC tests would catch.
   const { grpc } = await import('google-gax');
   // An explicit universe domain stops google-auth-library from probing the metadata server (169.254.169.254) for one.
   return { apiEndpoint: hp.host, port: hp.port, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' };
