@@ -84,6 +84,9 @@ function methodsOf(spec: ServiceSpec): string[] {
 
 const identity = (b: Buffer): Buffer => b;
 
+/** Longest stop() waits for calls still in flight (the fault matrix delays calls by 2.5 s). */
+const STOP_DRAIN_MS = 5000;
+
 interface ArmedRule extends ProxyRule {
   seen: number;
 }
@@ -105,12 +108,26 @@ export async function startFaultProxy(upstream: string, spec: ServiceSpec): Prom
     return chosen;
   }
 
+  let inFlight = 0;
+  const idleWaiters: Array<() => void> = [];
   const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const method of methodsOf(spec)) {
     const path = `/${spec.service}/${method}`;
     definition[method] = { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity };
-    implementation[method] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+    implementation[method] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, answer: grpc.sendUnaryData<Buffer>) => {
+      inFlight++;
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        if (--inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+      };
+      call.on('cancelled', finish);
+      const callback: grpc.sendUnaryData<Buffer> = (err, value) => {
+        finish();
+        answer(err, value);
+      };
       const action = actionFor(method);
       calls.push({ method, handling: action === null ? 'forwarded' : action.kind });
       if (action?.kind === 'status') {
@@ -158,6 +175,14 @@ export async function startFaultProxy(upstream: string, spec: ServiceSpec): Prom
       rules.length = 0;
     },
     async stop() {
+      // A delayed call outlives the test that armed it; let it finish while the test file's environment exists:
+      // answered after jest tore it down, the client's callback would run (and fail) inside the next test file.
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          idleWaiters.push(resolve);
+          setTimeout(resolve, STOP_DRAIN_MS).unref();
+        });
+      }
       client.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
