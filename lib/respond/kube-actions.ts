@@ -27,7 +27,7 @@ import { c2BlockPolicy, clusterPodSelector, type Selector } from '../report/runb
 import { cleanLine } from '../sanitize.js';
 import { shellJoin } from '../shell/quote.js';
 import { canonicalTimestamp } from '../timestamp.js';
-import { captured, refusedPlan } from './plan.js';
+import { captured, forceCommand, refusedPlan } from './plan.js';
 import type { PlanContext, PlannedRequest, ResponseAction, ResponsePlan, ResponseRecord } from './types.js';
 
 /**
@@ -82,7 +82,7 @@ const NOT_ENFORCED = 'The cluster does not enforce NetworkPolicy (neither Datapl
  * read, or GKE did not say), the engineer can check and then insist with
  * --force; refusing silently-ineffective containment is the safer default.
  */
-function enforcementRefusal(ctx: PlanContext, what: string): string | null {
+function enforcementRefusal(ctx: PlanContext, action: ResponseAction, what: string): string | null {
   const enforced = ctx.subject.cluster?.networkPolicyEnforced ?? null;
   if (enforced === true) return null;
   if (enforced === false) {
@@ -91,7 +91,8 @@ function enforcementRefusal(ctx: PlanContext, what: string): string | null {
   if (ctx.force) return null;
   return (
     `Could not tell whether the cluster enforces NetworkPolicy (the cluster was not read, or GKE did not say), and ${what} blocks nothing on a cluster that does not. ` +
-    'Check with gcloud container clusters describe (networkPolicy.enabled true, or datapathProvider ADVANCED_DATAPATH), then approve again with --force.'
+    'Check with gcloud container clusters describe (networkPolicy.enabled true, or datapathProvider ADVANCED_DATAPATH), then force it from a terminal (an approval in the console never forces): ' +
+    forceCommand(action, ctx)
   );
 }
 
@@ -132,7 +133,7 @@ export function planBlockC2(ctx: PlanContext): ResponsePlan {
   if (!isNamespaceName(namespace)) return refusedPlan('block-c2', 'The namespace is missing or is not a valid Kubernetes namespace name, so no policy can be created in it.');
   const block = c2BlockPolicy(ctx.subject.c2, null, namespace, clusterSelector(ctx, namespace));
   if ('reason' in block) return refusedPlan('block-c2', block.reason);
-  const enforcement = enforcementRefusal(ctx, 'the policy');
+  const enforcement = enforcementRefusal(ctx, 'block-c2', 'the policy');
   if (enforcement !== null) return refusedPlan('block-c2', enforcement);
   return {
     action: 'block-c2',
@@ -163,7 +164,7 @@ export function planIsolate(ctx: PlanContext): ResponsePlan {
   if (seen === null || seen.source !== 'kubernetes') {
     return refusedPlan('isolate', "The pod was not read from the cluster, so its labels (and whether relabelling releases it from its controller) are unknown. Use delete-pod after capture, or the runbook's steps.");
   }
-  const enforcement = enforcementRefusal(ctx, 'the quarantine policy');
+  const enforcement = enforcementRefusal(ctx, 'isolate', 'the quarantine policy');
   if (enforcement !== null) return refusedPlan('isolate', enforcement);
 
   const value = quarantineValue(ctx.subject.findingName);
@@ -236,7 +237,7 @@ export function planDeletePod(ctx: PlanContext): ResponsePlan {
   if (!captured(ctx.previous) && !ctx.force) {
     return refusedPlan(
       'delete-pod',
-      "No evidence has been captured for this detection, and deleting the pod loses its memory, its writable layer and whatever socat left there. Run capture first (it snapshots the node's boot disk and keeps the evidence files), or approve again with --force to delete without it.",
+      "No evidence has been captured for this detection, and deleting the pod loses its memory, its writable layer and whatever socat left there. Run capture first (it snapshots the node's boot disk and keeps the evidence files), or delete without it from a terminal (an approval in the console never forces): " + forceCommand('delete-pod', ctx),
     );
   }
   return {

@@ -1,7 +1,7 @@
 import { analyzeText } from '../../lib/cli/main.js';
 import { DEFAULT_CATEGORY } from '../../lib/config.js';
 import type { TriagedReport } from '../../lib/report/types.js';
-import { captured, commonRefusal, planAction, type ActionPlanners } from '../../lib/respond/plan.js';
+import { captured, commonRefusal, forceCommand, planAction, type ActionPlanners } from '../../lib/respond/plan.js';
 import { subjectFromReport } from '../../lib/respond/subject.js';
 import { RESPONSE_ACTIONS, type PlanContext, type ResponseAction, type ResponsePlan, type ResponseRecord } from '../../lib/respond/types.js';
 import { notificationFixture } from '../support/fixtures.js';
@@ -50,6 +50,22 @@ describe('planAction', () => {
   it('drops the requests and undo of a plan its planner refused', () => {
     const plan = planAction('delete-pod', ctx(report('socat-v2')), recordingPlanners([]));
     expect(plan).toEqual({ action: 'delete-pod', allowed: false, reason: 'no', requests: [], undo: null });
+  });
+});
+
+describe('forceCommand', () => {
+  it('names the finding exactly for every shell, or a placeholder when it cannot be written', () => {
+    const c = ctx(report('socat-v2'));
+    expect(forceCommand('cordon', c)).toBe(`scc-socat-triage respond ${c.subject.findingName} --action cordon --force`);
+    const quoted = { ...c, subject: { ...c.subject, findingName: "organizations/1/sources/2/findings/a b'c" } };
+    expect(forceCommand('isolate', quoted)).toBe("scc-socat-triage respond 'organizations/1/sources/2/findings/a b'\\''c' --action isolate --force");
+    const hostile = { ...c, subject: { ...c.subject, findingName: 'organizations/1/sources/2/findings/x\n; rm -rf ~' } };
+    expect(forceCommand('delete-pod', hostile)).toBe('scc-socat-triage respond FINDING --action delete-pod --force');
+  });
+
+  it('is what a benign-verdict refusal tells the engineer to run', () => {
+    const benign = { ...report('socat-v2'), verdict: { ...report('socat-v2').verdict, level: 'likely_benign_admin' as const } };
+    expect(planAction('cordon', ctx(benign), recordingPlanners([])).reason).toContain(forceCommand('cordon', ctx(benign)));
   });
 });
 
