@@ -119,18 +119,31 @@ export function createInstance(env: Env, options: InstanceOptions = {}): Handler
  * dead-letter topic) instead of acking notifications it cannot handle.
  */
 export function cloudEventHandler(env: Env, options: InstanceOptions = {}): (event: CloudEvent<unknown>) => Promise<void> {
-  let instance: HandlerDeps | null = null;
+  return lazyInstanceHandler(() => createInstance(env, options), handleDelivery, 'triage outcome', options);
+}
+
+/**
+ * The instance is built on the first delivery; a configuration error is
+ * logged as that entry point's outcome line and thrown as retryable.
+ */
+function lazyInstanceHandler<D>(
+  create: () => D,
+  handle: (body: unknown, deps: D) => Promise<unknown>,
+  outcomeMessage: string,
+  options: InstanceOptions,
+): (event: CloudEvent<unknown>) => Promise<void> {
+  let instance: D | null = null;
   return async (event) => {
     if (instance === null) {
       try {
-        instance = createInstance(env, options);
+        instance = create();
       } catch (err) {
         const reason = `configuration: ${(err as Error).message}`;
-        createLogger('error', options.logDestination).error({ outcome: 'retry', reason }, 'triage outcome');
+        createLogger('error', options.logDestination).error({ outcome: 'retry', reason }, outcomeMessage);
         throw new RetryableFailure(reason);
       }
     }
-    await handleDelivery(event.data, instance);
+    await handle(event.data, instance);
   };
 }
 
@@ -184,17 +197,5 @@ export function createResponderInstance(env: Env, options: ResponderOptions = {}
 
 /** The responder's CloudEvent handler: a broken configuration retries (and parks), as the triage's does. */
 export function responderCloudEventHandler(env: Env, options: ResponderOptions = {}): (event: CloudEvent<unknown>) => Promise<void> {
-  let instance: (ResponderDeps & { logger: Logger }) | null = null;
-  return async (event) => {
-    if (instance === null) {
-      try {
-        instance = createResponderInstance(env, options);
-      } catch (err) {
-        const reason = `configuration: ${(err as Error).message}`;
-        createLogger('error', options.logDestination).error({ outcome: 'retry', reason }, 'response outcome');
-        throw new RetryableFailure(reason);
-      }
-    }
-    await handleResponseDelivery(event.data, instance);
-  };
+  return lazyInstanceHandler(() => createResponderInstance(env, options), handleResponseDelivery, 'response outcome', options);
 }
