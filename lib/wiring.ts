@@ -31,7 +31,6 @@ import { SCC_QUOTA_RETRY, type RetryPolicy } from './retry.js';
 import { ConfigError } from './config.js';
 import { handleResponseDelivery, storedReportReader, type ReportReader, type ResponderDeps, type ResponseActionModules } from './respond/responder.js';
 import { actionModules } from './respond/actions.js';
-import { regatheredEvidence } from './respond/regather.js';
 import type { Logger } from './logger.js';
 
 type Env = Record<string, string | undefined>;
@@ -165,7 +164,12 @@ function responderActions(config: Config, clients: GatherClients, now: () => Dat
       storage: lazy(() => createStorageClient(config)),
     },
     () => ({ approver: null, evidence: null, now, timeoutMs: config.gatherDeadlineMs }),
-    regatheredEvidence({ config, scc: clients.scc, now, gatherDeps: (evidence) => gatherDeps(config, clients, now, evidence) }),
+    async (subject) => {
+      // Imported on the first approved capture, never at start: rendering the files takes google-gax's
+      // proto3 JSON serializer (lib/cli/proto-json.ts), which a cold instance must not load (scripts/build-bundle.mjs).
+      const { regatheredEvidence } = await import('./respond/regather.js');
+      return regatheredEvidence({ config, scc: clients.scc, now, gatherDeps: (evidence) => gatherDeps(config, clients, now, evidence) })(subject);
+    },
   );
 }
 

@@ -144,6 +144,7 @@ describe('capture approved in the console', () => {
     // The record on the enrichment finding says the same, and the result mark is on the original.
     const kept = recordsFromProperties(plainProperties(world.scc.getFinding(enrichment))).records.find((x) => x.action === 'capture');
     expect(kept).toMatchObject({ result: 'done', approver: APPROVER, detail: expect.stringContaining(`12 evidence files kept now in gs://${BUCKET}/`) });
+    expect(kept?.capture).toEqual(record.capture);
     expect(world.scc.getMarks(attack.findingName)?.[responseMarkKey('capture')]).toBe('done');
   }, 60_000);
 
