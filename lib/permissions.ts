@@ -4,7 +4,7 @@
  * (lib/gather/registry.ts), so a new gatherer cannot forget to. terraform/
  * grants exactly this list (test/terraform/permissions.test.ts checks it).
  */
-import { GATHERERS } from './gather/registry.js';
+import { EVIDENCE_GATHERERS, GATHERERS, type AnyGatherer } from './gather/registry.js';
 import { PERMISSIONS as CAPTURE_PERMISSIONS } from './respond/capture.js';
 import { PERMISSIONS as KUBE_ACTION_PERMISSIONS } from './respond/kube-actions.js';
 
@@ -25,15 +25,13 @@ const WRITE_BACK: readonly PermissionUse[] = [
   },
 ];
 
-function gathererPermissions(): PermissionUse[] {
+/** The permissions the gatherers declare, each once, naming the gatherers that need it. */
+function gathererPermissions(gatherers: readonly AnyGatherer[], usedBy: (sections: string) => string): PermissionUse[] {
   const bySection = new Map<string, string[]>();
-  for (const g of GATHERERS) {
+  for (const g of gatherers) {
     for (const permission of g.permissions) bySection.set(permission, [...(bySection.get(permission) ?? []), g.section]);
   }
-  return [...bySection].map(([permission, sections]) => ({
-    permission,
-    usedBy: `lib/gather/registry.ts: gatherers ${sections.join(', ')}`,
-  }));
+  return [...bySection].map(([permission, sections]) => ({ permission, usedBy: usedBy(sections.join(', ')) }));
 }
 
 const FAN_OUT: readonly PermissionUse[] = [
@@ -61,7 +59,7 @@ function merged(uses: readonly PermissionUse[]): PermissionUse[] {
   return [...out.values()];
 }
 
-export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = merged([...WRITE_BACK, ...gathererPermissions(), ...WRITE_BACK_READS, ...FAN_OUT]);
+export const REQUIRED_PERMISSIONS: readonly PermissionUse[] = merged([...WRITE_BACK, ...gathererPermissions(GATHERERS, (sections) => `lib/gather/registry.ts: gatherers ${sections}`), ...WRITE_BACK_READS, ...FAN_OUT]);
 
 /**
  * What respondSocatFinding (lib/respond/responder.ts) needs, granted to its
@@ -104,4 +102,17 @@ export const RESPONSE_ACTION_PERMISSIONS: readonly PermissionUse[] = [
   },
 ];
 
-export const RESPONDER_PERMISSIONS: readonly PermissionUse[] = merged([...RESPONDER_OWN, ...RESPONSE_ACTION_PERMISSIONS]);
+/**
+ * capture re-gathers the evidence files at capture time (lib/respond/regather.ts):
+ * the original finding, then what the evidence gatherers read, so their
+ * declared permissions (not a copy of them) are the responder's too.
+ */
+export const REGATHER_PERMISSIONS: readonly PermissionUse[] = [
+  {
+    permission: 'securitycenter.findings.list',
+    usedBy: 'lib/respond/regather.ts: capture reads the original finding by name (ListFindings with a name filter; v2 has no GetFinding) to re-gather its evidence',
+  },
+  ...gathererPermissions(EVIDENCE_GATHERERS, (sections) => `lib/respond/regather.ts: capture re-gathers the evidence files through gatherers ${sections} (lib/gather/registry.ts)`),
+];
+
+export const RESPONDER_PERMISSIONS: readonly PermissionUse[] = merged([...RESPONDER_OWN, ...RESPONSE_ACTION_PERMISSIONS, ...REGATHER_PERMISSIONS]);

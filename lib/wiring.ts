@@ -16,8 +16,6 @@ import {
   createSccClient,
   EMULATOR_ACCESS_TOKEN,
   googleAccessTokenProvider,
-  type GkeClient,
-  type LoggingClient,
   type SccClient,
 } from './clients.js';
 import { holdOffChainClients } from './create-order.js';
@@ -62,11 +60,22 @@ function lazy<T>(create: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Date, evidence: EvidenceRecorder | null): GatherDeps {
-  const gke: () => Promise<GkeClient> = lazy(() => createGkeClient(config));
-  const logging: () => Promise<LoggingClient> = lazy(() => createLoggingClient(config));
+type GatherClients = Pick<GatherDeps, 'scc' | 'gke' | 'logging' | 'kube' | 'contacts'>;
+
+/** The gatherers' clients, each created on first use. */
+function gatherClients(config: Config, scc: () => Promise<SccClient>): GatherClients {
   // Against the emulators Kubernetes gets the emulator's token; real clusters get a Google access token.
   const token = config.gkeEmulatorHost ? async () => EMULATOR_ACCESS_TOKEN : googleAccessTokenProvider();
+  return {
+    scc,
+    gke: lazy(() => createGkeClient(config)),
+    logging: lazy(() => createLoggingClient(config)),
+    kube: async (access) => createKubeApis(access, await token()),
+    contacts: lazy(() => createContactsClient(config)),
+  };
+}
+
+function gatherDeps(config: Config, clients: GatherClients, now: () => Date, evidence: EvidenceRecorder | null): GatherDeps {
   return {
     settings: {
       relatedWindowMinutes: config.relatedWindowMinutes,
@@ -79,11 +88,7 @@ function gatherDeps(config: Config, scc: () => Promise<SccClient>, now: () => Da
     },
     now,
     ownSourceName: config.sccSourceName,
-    scc,
-    gke,
-    logging,
-    kube: async (access) => createKubeApis(access, await token()),
-    contacts: lazy(() => createContactsClient(config)),
+    ...clients,
     cache: createInstanceCache({ maxEntries: config.cacheMaxEntries, ttlSeconds: config.cacheTtlSeconds }),
     evidence,
   };
@@ -108,7 +113,7 @@ export function createInstance(env: Env, options: InstanceOptions = {}): Handler
     logger: createLogger(config.logLevel, options.logDestination),
     now,
     scc,
-    gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, scc, now, options.evidence ?? null), onGatherStart: holdOffChainClients },
+    gather: { gatherers: enabledGatherers(config.disabledGatherers), deps: gatherDeps(config, gatherClients(config, scc), now, options.evidence ?? null), onGatherStart: holdOffChainClients },
     fanout: fanoutPublisher(config),
   };
 }
@@ -158,20 +163,26 @@ export interface ResponderOptions extends InstanceOptions {
 }
 
 /**
- * The real action modules on this instance's clients. The responder keeps no
- * evidence files of its own: capture takes the snapshot, and its record says
- * the files are kept by `respond --evidence DIR` (lib/respond/capture.ts).
+ * The real action modules on this instance's clients. Capture keeps the
+ * evidence files too: re-gathered at capture time through the gatherers with
+ * a recorder, as `triage --save-evidence` gathers them (lib/respond/regather.ts),
+ * on the same clients the actions and the audit-log read use.
  */
-function responderActions(config: Config, now: () => Date): ResponseActionModules {
-  const token = config.gkeEmulatorHost ? async () => EMULATOR_ACCESS_TOKEN : googleAccessTokenProvider();
+function responderActions(config: Config, clients: GatherClients, now: () => Date): ResponseActionModules {
   return actionModules(
     {
-      gke: lazy(() => createGkeClient(config)),
-      kube: async (access) => createKubeApis(access, await token()),
+      gke: clients.gke,
+      kube: clients.kube,
       compute: lazy(() => createComputeClients(config)),
       storage: lazy(() => createStorageClient(config)),
     },
     () => ({ approver: null, evidence: null, now, timeoutMs: config.gatherDeadlineMs }),
+    async (subject) => {
+      // Imported on the first approved capture, never at start: rendering the files takes google-gax's
+      // proto3 JSON serializer (lib/cli/proto-json.ts), which a cold instance must not load (scripts/build-bundle.mjs).
+      const { regatheredEvidence } = await import('./respond/regather.js');
+      return regatheredEvidence({ config, scc: clients.scc, now, gatherDeps: (evidence) => gatherDeps(config, clients, now, evidence) })(subject);
+    },
   );
 }
 
@@ -184,14 +195,16 @@ export function createResponderInstance(env: Env, options: ResponderOptions = {}
   if (emulated && config.loggingEmulatorHost === null) throw new ConfigError('LOGGING_EMULATOR_HOST', 'is unset while other emulators are set: respondSocatFinding reads the audit log');
   if (emulated && config.sccEmulatorHost === null) throw new ConfigError('SCC_EMULATOR_HOST', 'is unset while other emulators are set: respondSocatFinding writes its records to SCC');
   const quotaBackoff = options.sccQuotaBackoff === undefined ? SCC_QUOTA_RETRY : options.sccQuotaBackoff;
+  const now = options.now ?? (() => new Date());
+  const clients = gatherClients(config, lazy(() => createSccClient(config, { quotaBackoff })));
   return {
     config,
     logger: createLogger(config.logLevel, options.logDestination),
-    now: options.now ?? (() => new Date()),
-    scc: lazy(() => createSccClient(config, { quotaBackoff })),
-    logging: lazy(() => createLoggingClient(config)),
+    now,
+    scc: clients.scc,
+    logging: clients.logging,
     readReport: options.readReport ?? storedReportReader,
-    actions: options.actions ?? responderActions(config, options.now ?? (() => new Date())),
+    actions: options.actions ?? responderActions(config, clients, now),
   };
 }
 

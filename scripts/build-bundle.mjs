@@ -40,7 +40,8 @@
  * - SCC_TRIAGE_BUNDLE is defined, for lib/clients.ts.
  *
  * The build fails rather than emitting a bundle that would break at run
- * time: an SDK package in the entry chunk (eager load), a client-node import
+ * time: an SDK package in the entry chunk or a chunk it imports statically
+ * (eager load), a client-node import
  * it cannot read the used names from, a client whose protos it cannot trim,
  * or a patched dependency whose code changed.
  */
@@ -795,8 +796,20 @@ export async function buildBundle({ out = join(root, 'build', 'bundle'), singleF
   const entryOutput = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint !== undefined && resolve(root, o.entryPoint) === entry);
   if (!entryOutput) throw new Error('esbuild produced no entry output');
   if (!singleFile) {
-    const eager = [...new Set(Object.keys(entryOutput[1].inputs).map((p) => packageOf(resolve(root, p))).filter((p) => LAZY_PACKAGES.includes(p)))];
-    if (eager.length > 0) throw new Error(`the entry chunk contains ${eager.join(', ')}: these must be imported lazily (lib/clients.ts)`);
+    // A shared chunk the entry imports statically loads at start as surely as the entry itself.
+    const atStart = new Set([entryOutput[0]]);
+    const pending = [entryOutput[0]];
+    while (pending.length > 0) {
+      for (const i of result.metafile.outputs[pending.pop()].imports) {
+        if (i.kind === 'import-statement' && !i.external && !atStart.has(i.path)) {
+          atStart.add(i.path);
+          pending.push(i.path);
+        }
+      }
+    }
+    const inputs = [...atStart].flatMap((o) => Object.keys(result.metafile.outputs[o].inputs));
+    const eager = [...new Set(inputs.map((p) => packageOf(resolve(root, p))).filter((p) => LAZY_PACKAGES.includes(p)))];
+    if (eager.length > 0) throw new Error(`the entry chunk or a chunk it imports statically contains ${eager.join(', ')}: these must be imported lazily (lib/clients.ts)`);
   }
   writeFileSync(join(out, 'index.mjs'), COMPILE_CACHE_LOADER);
   writeFileSync(join(out, PRIME_SCRIPT), PRIME_COMPILE_CACHE);

@@ -176,15 +176,17 @@ resource "google_organization_iam_custom_role" "responder_org" {
   org_id      = var.organization_id
   role_id     = "${local.role_id_prefix}_responder_org"
   title       = "scc-socat-triage responder: approvals and result marks"
-  description = "What respondSocatFinding needs across the organization: who set the approval mark (audit log), and result marks on the original findings."
+  description = "What respondSocatFinding needs across the organization: who set the approval mark (audit log), result marks on the original findings, and the original finding and its related findings for capture's evidence."
   stage       = "GA"
   permissions = [
     # lib/respond/records.ts: updateSecurityMarks writes the socat_response_* result marks on the original finding
     "securitycenter.findingsecuritymarks.update",
-    # lib/respond/approval.ts: ListLogEntries on the organization, to find who set the socat_response mark
+    # lib/respond/approval.ts: ListLogEntries on the organization, to find who set the socat_response mark; lib/respond/regather.ts: capture re-gathers the pod, audit, node and kubelet logs
     "logging.logEntries.list",
     # lib/respond/approval.ts: the marks update is in the Data Access audit log, a private log
     "logging.privateLogEntries.list",
+    # lib/respond/regather.ts: capture reads the original finding by name (ListFindings, v2 has no GetFinding) and its related findings across the organization
+    "securitycenter.findings.list",
   ]
 
   depends_on = [google_project_service.required]
@@ -199,7 +201,9 @@ resource "google_organization_iam_member" "responder_org" {
 
 # The action modules' writes (RESPONSE_ACTION_PERMISSIONS in lib/permissions.ts):
 # Kubernetes through GKE and Compute snapshots on read_scope, where the clusters
-# are, and nowhere else; evidence uploads on the evidence bucket only.
+# are, and nowhere else; evidence uploads on the evidence bucket only. Its
+# cluster, pod and node reads also serve capture's re-gathering of the evidence
+# (responder_evidence_reads below holds the rest).
 resource "google_organization_iam_custom_role" "responder_actions" {
   count       = local.response_count
   org_id      = var.organization_id
@@ -261,6 +265,58 @@ resource "google_project_iam_member" "responder_actions" {
   for_each = var.enable_response && local.read_scope_kind == "projects" ? toset(var.read_scope.project_ids) : toset([])
   project  = each.value
   role     = google_organization_iam_custom_role.responder_actions[0].name
+  member   = "serviceAccount:${google_service_account.responder[0].email}"
+}
+
+# capture keeps the evidence files re-gathered at capture time (lib/respond/regather.ts):
+# the gatherers' reads of Kubernetes objects (lib/permissions.ts REGATHER_PERMISSIONS)
+# that responder_actions does not already hold, on read_scope like it. The log
+# reads and SCC's ListFindings are in responder_org.
+resource "google_organization_iam_custom_role" "responder_evidence_reads" {
+  count       = local.response_count
+  org_id      = var.organization_id
+  role_id     = "${local.role_id_prefix}_responder_evidence_reads"
+  title       = "scc-socat-triage responder: re-gather capture evidence"
+  description = "What respondSocatFinding reads of Kubernetes objects to keep the evidence files of an approved capture; granted on read_scope only."
+  stage       = "GA"
+  permissions = [
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 replicasets get)
+    "container.replicaSets.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 deployments get)
+    "container.deployments.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 statefulsets get)
+    "container.statefulSets.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 daemonsets get)
+    "container.daemonSets.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: batch/v1 jobs get)
+    "container.jobs.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: batch/v1 cronjobs get)
+    "container.cronJobs.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer namespace (Kubernetes core/v1 namespaces get)
+    "container.namespaces.get",
+  ]
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_organization_iam_member" "responder_evidence_reads" {
+  count  = var.enable_response && local.read_scope_kind == "organization" ? 1 : 0
+  org_id = var.organization_id
+  role   = google_organization_iam_custom_role.responder_evidence_reads[0].name
+  member = "serviceAccount:${google_service_account.responder[0].email}"
+}
+
+resource "google_folder_iam_member" "responder_evidence_reads" {
+  for_each = var.enable_response && local.read_scope_kind == "folders" ? toset(var.read_scope.folder_ids) : toset([])
+  folder   = "folders/${each.value}"
+  role     = google_organization_iam_custom_role.responder_evidence_reads[0].name
+  member   = "serviceAccount:${google_service_account.responder[0].email}"
+}
+
+resource "google_project_iam_member" "responder_evidence_reads" {
+  for_each = var.enable_response && local.read_scope_kind == "projects" ? toset(var.read_scope.project_ids) : toset([])
+  project  = each.value
+  role     = google_organization_iam_custom_role.responder_evidence_reads[0].name
   member   = "serviceAccount:${google_service_account.responder[0].email}"
 }
 

@@ -10,6 +10,8 @@ import type { protos } from '@google-cloud/security-center';
 import type { protobuf } from 'google-gax';
 import { fromJson, protoType, toJson } from './proto-json.js';
 import { Throttle } from '../retry.js';
+import { parseNotification } from '../finding/parse.js';
+import type { SocatFinding } from '../finding/types.js';
 import type { FindingRef } from './input.js';
 
 export type ListFindingsRequest = protos.google.cloud.securitycenter.v2.IListFindingsRequest;
@@ -60,6 +62,20 @@ export function fromListResultJson(json: Record<string, unknown>, at: string): L
 export async function fetchFinding(scc: SccReader, ref: FindingRef, throttle = new Throttle()): Promise<ListFindingsResult | null> {
   const [results] = await throttle.run(() => scc.listFindings({ parent: ref.parent, filter: `name="${ref.name}"`, pageSize: 1 }, { autoPaginate: false }));
   return results.find((r) => r.finding?.name === ref.name) ?? null;
+}
+
+/**
+ * One finding read by name and parsed as the triage parses a notification;
+ * `text` is the NotificationMessage JSON, the finding.json `--save-evidence`
+ * writes. Null when ListFindings does not return it. `triage NAME` and the
+ * responder's re-gathering for capture (lib/respond/regather.ts) both read
+ * the original finding this way.
+ */
+export async function readFindingByName(scc: SccReader, ref: FindingRef): Promise<{ finding: SocatFinding; text: string } | null> {
+  const result = await fetchFinding(scc, ref);
+  if (!result) return null;
+  const notification = toNotificationJson(result);
+  return { finding: parseNotification(notification), text: JSON.stringify(notification, null, 2) };
 }
 
 /** Every page of a listing, each page fetched with backoff. */

@@ -21,7 +21,7 @@ import { classifyTarget, readInput, type Target } from './input.js';
 import { colorEnabled, type Io } from './io.js';
 import { COLOR, PLAIN, renderView } from './render.js';
 import { checkEvidenceDir, EvidenceCollector, writeEvidence } from './save-evidence.js';
-import { fetchFinding, toNotificationJson, type SccReader } from './scc.js';
+import { readFindingByName, type SccReader } from './scc.js';
 import { viewFromReport } from './view.js';
 
 /** Anything the function would log goes to stderr: stdout is the result. */
@@ -36,10 +36,9 @@ export async function loadFinding(target: Target, io: Io, scc: () => Promise<Scc
     const { notification } = unwrapEnvelope(parseJsonText(text, 'input'));
     return { finding: parseNotification(notification), text };
   }
-  const result = await fetchFinding(await scc(), target.ref);
-  if (!result) throw new CliError(`finding ${target.ref.name} not found (ListFindings on ${target.ref.parent} returned nothing)`, EXIT.USAGE);
-  const notification = toNotificationJson(result);
-  return { finding: parseNotification(notification), text: JSON.stringify(notification, null, 2) };
+  const read = await readFindingByName(await scc(), target.ref);
+  if (!read) throw new CliError(`finding ${target.ref.name} not found (ListFindings on ${target.ref.parent} returned nothing)`, EXIT.USAGE);
+  return read;
 }
 
 function resultJson(result: TriageResult, dryRun: boolean): Record<string, unknown> {

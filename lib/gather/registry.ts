@@ -6,6 +6,7 @@ import { GATHERER_SECTIONS } from '../config.js';
 import { clusterGatherer } from './cluster.js';
 import { contactsGatherer } from './contacts.js';
 import type { GatherDeps } from './deps.js';
+import { EVIDENCE_FILES } from './evidence.js';
 import { auditLogs, nodeK8sLogs, nodeLogs, podLogs } from './logs.js';
 import { namespaceGatherer } from './namespace.js';
 import { nodeGatherer } from './node.js';
@@ -33,6 +34,22 @@ export const GATHERERS: readonly AnyGatherer[] = [
 export function enabledGatherers(disabled: readonly string[]): AnyGatherer[] {
   return GATHERERS.filter((g) => g.enabledByDefault && !disabled.includes(g.section));
 }
+
+const EVIDENCE_SECTIONS: ReadonlySet<string> = new Set(Object.values(EVIDENCE_FILES));
+
+/**
+ * The gatherers whose reads are evidence files (lib/gather/evidence.ts), as
+ * enabledGatherers picks them: what the responder re-gathers for capture
+ * (lib/respond/regather.ts). The others (contacts) write no file, so leaving
+ * them out changes no byte of the evidence and keeps their permissions off
+ * the responder. None of them needs a gatherer outside this set.
+ */
+export function evidenceGatherers(disabled: readonly string[]): AnyGatherer[] {
+  return enabledGatherers(disabled).filter((g) => EVIDENCE_SECTIONS.has(g.section));
+}
+
+/** Every gatherer an evidence file comes from, enabled by default or not: their permissions are the responder's (lib/permissions.ts). */
+export const EVIDENCE_GATHERERS: readonly AnyGatherer[] = GATHERERS.filter((g) => EVIDENCE_SECTIONS.has(g.section));
 
 /** Keeps GATHERER_SECTIONS (config) and the registry in step at compile time and in tests. */
 export const REGISTERED_SECTIONS: readonly (typeof GATHERER_SECTIONS)[number][] = GATHERERS.map((g) => g.section as (typeof GATHERER_SECTIONS)[number]);

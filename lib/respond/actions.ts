@@ -17,6 +17,7 @@ import { executeCapture, planCapture } from './capture.js';
 import { KUBE_ACTIONS } from './kube-actions.js';
 import type { ActionPlanners } from './plan.js';
 import type { ResponseActionModules } from './responder.js';
+import type { EvidenceProvider } from './regather.js';
 import type { CaptureEvidence, PlanContext, ResponsePlan, ResponseRecord } from './types.js';
 
 export const ACTION_PLANNERS: ActionPlanners = {
@@ -65,7 +66,25 @@ async function kubeOf(ctx: PlanContext, clients: ActionClients, signal: AbortSig
   return clients.kube(route.access);
 }
 
-export function actionModules(clients: ActionClients, run: () => ActionRun): ResponseActionModules {
+/** The capture's prepare step: the provider's evidence, or why there is none; never a rejection (the snapshot does not depend on it). */
+function withEvidence(provider: EvidenceProvider): (ctx: PlanContext) => Promise<PlanContext> {
+  return async (ctx) => {
+    let evidence: CaptureEvidence;
+    try {
+      evidence = await provider(ctx.subject);
+    } catch (err) {
+      evidence = { bucket: null, files: [], origin: 'not re-gathered', unavailable: `re-gathering them failed: ${cleanLine(err instanceof Error ? err.message : String(err), 300)}` };
+    }
+    return { ...ctx, evidence };
+  };
+}
+
+/**
+ * `evidence`: where capture gets its files when the run hands none over (the
+ * responder: lib/respond/regather.ts, re-gathered at capture time); without
+ * it (the CLI), capture keeps the run's files, or none.
+ */
+export function actionModules(clients: ActionClients, run: () => ActionRun, evidence?: EvidenceProvider): ResponseActionModules {
   const kubeModule = (action: 'block-c2' | 'isolate' | 'cordon' | 'delete-pod') => ({
     plan: ACTION_PLANNERS[action],
     async execute(plan: ResponsePlan, ctx: PlanContext): Promise<ResponseRecord> {
@@ -79,10 +98,12 @@ export function actionModules(clients: ActionClients, run: () => ActionRun): Res
   return {
     capture: {
       plan: (ctx) => planCapture({ ...ctx, evidence: ctx.evidence ?? run().evidence }),
-      async execute(plan, _ctx) {
+      ...(evidence === undefined ? {} : { prepare: withEvidence(evidence) }),
+      async execute(plan, ctx) {
         const r = run();
         const storage = plan.requests.some((q) => q.api === 'storage') ? await clients.storage() : null;
-        return executeCapture(plan, { compute: await clients.compute(), storage }, { approver: r.approver, evidence: r.evidence, now: r.now });
+        // The bytes the plan was made from: prepare's (in ctx) or the run's.
+        return executeCapture(plan, { compute: await clients.compute(), storage }, { approver: r.approver, evidence: ctx.evidence ?? r.evidence, now: r.now });
       },
     },
     'block-c2': kubeModule('block-c2'),

@@ -194,6 +194,7 @@ export function planCapture(ctx: PlanContext): ResponsePlan {
 
 /** Why no evidence file will be kept; null when there are files and a bucket. */
 function evidenceNotKept(evidence: CaptureEvidence | null): string | null {
+  if (evidence?.unavailable !== undefined) return cleanLine(evidence.unavailable, 400);
   if (evidence === null || evidence.files.length === 0) {
     return 'none were handed over (the CLI takes them with respond --evidence DIR, a directory written by triage --save-evidence)';
   }

@@ -72,6 +72,8 @@ export function recordProperties(r: StoredRecord): Properties {
     detail,
     undo: r.undo,
     approval: { entryId: r.approval.entryId === null ? null : cleanLine(r.approval.entryId, 200), markValue: cleanLine(r.approval.markValue, 300), setAt: r.approval.setAt },
+    // capture: the snapshot and each evidence object with its sha256, kept where the detail says they are ("sha256 of each in the record").
+    ...(r.capture === undefined ? {} : { capture: r.capture }),
   };
   return {
     [key]: cleanLine(`${RESULT_WORDS[r.result]}: ${detail} (${by}, ${r.at})`, SUMMARY_MAX),
@@ -90,6 +92,36 @@ const recordSchema = z.object({
   detail: z.string(),
   undo: z.string().nullable(),
   approval: z.object({ entryId: z.string().nullable(), markValue: z.string(), setAt: z.string().nullable() }),
+  // Optional within version 1: records written before it (and of other actions) have none.
+  capture: z
+    .object({
+      snapshot: z.object({
+        project: z.string(),
+        zone: z.string(),
+        disk: z.string(),
+        name: z.string(),
+        state: z.enum(['created', 'already_existed', 'not_taken']),
+        operation: z.string().nullable(),
+      }),
+      evidence: z.object({
+        bucket: z.string().nullable(),
+        origin: z.string().nullable(),
+        objects: z
+          .array(
+            z.object({
+              file: z.string(),
+              object: z.string(),
+              sha256: z.string().regex(/^[0-9a-f]{64}$/),
+              bytes: z.number().int().nonnegative(),
+              state: z.enum(['stored', 'already_stored', 'not_stored']),
+              generation: z.string().nullable(),
+            }),
+          )
+          .max(64),
+        notKept: z.string().nullable(),
+      }),
+    })
+    .optional(),
 });
 
 /** A property value as a notification carries it (plain JSON) or the client returns it ({stringValue}). */

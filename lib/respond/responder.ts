@@ -43,6 +43,15 @@ import { RESPONSE_ACTIONS, type PlanContext, type ResponseAction, type ResponseP
 /** One action as the responder uses it; the modules (kube-actions.ts, capture.ts) are wired in lib/respond/actions.ts. */
 export interface ResponseActionModule {
   plan(ctx: PlanContext): ResponsePlan;
+  /**
+   * What planning needs that must be read first, when the action has such a
+   * step (capture: the evidence files re-gathered at capture time, since its
+   * plan lists each upload with its sha256). Called only when a plan from the
+   * context as given is allowed, then the action is planned again from what
+   * it returns. Resolves with what it could not get said in the context; it
+   * must not reject for an API's answer.
+   */
+  prepare?(ctx: PlanContext): Promise<PlanContext>;
   /** Makes exactly the plan's requests; an API's refusal is a `failed` record, never a throw. */
   execute(plan: ResponsePlan, ctx: PlanContext): Promise<ResponseRecord>;
 }
@@ -194,8 +203,14 @@ export async function respondToFinding(f: RawFinding, deps: ResponderDeps, deliv
     let previous: StoredRecord[] = [...records];
     const outcomes: string[] = [];
     for (const action of pending) {
-      const ctx: PlanContext = { subject, previous, force: false, now: deps.now() };
-      const plan = planAction(action, ctx, planners(deps.actions));
+      let ctx: PlanContext = { subject, previous, force: false, now: deps.now() };
+      let plan = planAction(action, ctx, planners(deps.actions));
+      const prepare = deps.actions[action].prepare;
+      if (plan.allowed && prepare !== undefined) {
+        stage = `prepare ${action}`;
+        ctx = await prepare(ctx);
+        plan = planAction(action, ctx, planners(deps.actions));
+      }
       let done: ResponseRecord;
       if (!plan.allowed) {
         done = { action, approver, at: deps.now().toISOString(), result: 'refused', detail: plan.reason, undo: null };

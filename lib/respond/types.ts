@@ -152,6 +152,8 @@ export interface CaptureEvidence {
   files: readonly EvidenceFileBytes[];
   /** For the record: where the files came from and as of when. */
   origin: string;
+  /** Why there are no files (the responder's re-gathering could not run or failed, lib/respond/regather.ts); the record's notKept says it. */
+  unavailable?: string;
 }
 
 export interface EvidenceFileBytes {

@@ -47,6 +47,35 @@ describe('record properties', () => {
     expect(recordsFromProperties(clientForm).records).toEqual([r]);
   });
 
+  it("a capture's record keeps the snapshot and each evidence object's sha256 (its detail points there); one written without them still reads", () => {
+    const sha = 'a'.repeat(64);
+    const r = record({
+      action: 'capture',
+      detail: 'Snapshot socat-evidence-0123456789abcdef of boot disk gke-n taken (operation op-1). 1 evidence file kept now in gs://ev/ (sha256 of each in the record).',
+      undo: 'gcloud compute snapshots delete socat-evidence-0123456789abcdef --project=shop-prod-4711',
+      approval: { entryId: 'e1', markValue: 'capture', setAt: null },
+      capture: {
+        snapshot: { project: 'shop-prod-4711', zone: 'us-central1-b', disk: 'gke-n', name: 'socat-evidence-0123456789abcdef', state: 'created', operation: 'op-1' },
+        evidence: {
+          bucket: 'ev',
+          origin: 're-gathered by the responder at 2026-12-03T12:00:00Z (as of the capture, not of the triage)',
+          objects: [{ file: 'pod.json', object: 'socat-triage/0123456789abcdef/fedcba9876543210/pod.json', sha256: sha, bytes: 812, state: 'stored', generation: '17' }],
+          notKept: null,
+        },
+      },
+    });
+    const props = recordProperties(r);
+    expect(recordsFromProperties(props)).toEqual({ records: [r], problems: [] });
+    const { capture: _capture, ...older } = r;
+    const olderJson = JSON.parse(String(props['R1_Response_capture_Record']));
+    delete olderJson.capture;
+    expect(recordsFromProperties({ R1_Response_capture_Record: JSON.stringify(olderJson) }).records).toEqual([older]);
+    // A sha256 that is not one is not a record to trust.
+    const bad = JSON.parse(String(props['R1_Response_capture_Record']));
+    bad.capture.evidence.objects[0].sha256 = 'not-a-digest';
+    expect(recordsFromProperties({ R1_Response_capture_Record: JSON.stringify(bad) }).problems).toEqual(['R1_Response_capture_Record is not a record this version can read']);
+  });
+
   it('hostile text (approver, mark value, detail) is cleaned for the console; a record that does not parse is named, not guessed', () => {
     const r = record({ approver: 'a\u202eb@example.com', detail: 'x\n\u0007y', approval: { entryId: 'e', markValue: 'block-c2\u200b', setAt: null }, result: 'refused', undo: null });
     const props = recordProperties(r);

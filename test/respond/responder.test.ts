@@ -16,7 +16,8 @@ import { automaticRequest } from '../../lib/respond/approval.js';
 import { recordsFromProperties } from '../../lib/respond/records.js';
 import { handleResponseDelivery, respondEvent, storedReportReader, type ResponderDeps, type ResponseActionModules } from '../../lib/respond/responder.js';
 import { subjectFromReport } from '../../lib/respond/subject.js';
-import { RESPONSE_ACTIONS, type PlanContext, type ResponseAction } from '../../lib/respond/types.js';
+import { RESPONSE_ACTIONS, type CaptureEvidence, type PlanContext, type ResponseAction, type ResponsePlan } from '../../lib/respond/types.js';
+import { refusedPlan } from '../../lib/respond/plan.js';
 import { enrichmentFindingName } from '../../lib/scc/names.js';
 import { writeBack } from '../../lib/scc/writeback.js';
 import { triageEvent } from '../../lib/triage.js';
@@ -158,6 +159,45 @@ describe('respondSocatFinding', () => {
     expect(seen.map((c) => c.previous.map((p) => `${p.action}:${p.result}`))).toEqual([[], ['capture:done']]);
     expect(seen[0]!.subject).toMatchObject({ findingName: original, enrichmentFinding: enrichment });
     expect(scc.getMarks(original)).toMatchObject({ socat_response_capture: 'done', socat_response_delete_pod: 'done' });
+  });
+
+  it("an action's prepare step runs before planning, only when the plan is allowed without it; plan and execute see what it added", async () => {
+    const calls: string[] = [];
+    const seen: PlanContext[] = [];
+    const base = testActions(calls, seen);
+    const evidence: CaptureEvidence = { bucket: 'ev', files: [{ name: 'finding.json', bytes: new Uint8Array([123, 125]) }], origin: 're-gathered in this test' };
+    const prepared: string[] = [];
+    let executedWith: PlanContext | null = null;
+    const actions = {
+      ...base,
+      capture: {
+        ...base.capture,
+        prepare: async (ctx: PlanContext) => {
+          prepared.push(`capture after ${seen.length} plan(s)`);
+          return { ...ctx, evidence };
+        },
+        execute: async (plan: ResponsePlan, ctx: PlanContext) => {
+          executedWith = ctx;
+          return base.capture.execute(plan, ctx);
+        },
+      },
+      cordon: {
+        plan: (ctx: PlanContext) => refusedPlan('cordon', `refused in this test (${ctx.evidence === undefined ? 'not prepared' : 'prepared'})`),
+        prepare: async (ctx: PlanContext) => {
+          prepared.push('cordon');
+          return ctx;
+        },
+        execute: base.cordon.execute,
+      },
+    } as ResponseActionModules;
+    await approve('oncall@example.com', 'capture,cordon');
+    const r = await respondEvent(await delivery(), deps(calls, {}, { actions }));
+    expect(r.reason).toBe('approved by oncall@example.com: capture: done, cordon: refused');
+    expect(prepared).toEqual(['capture after 1 plan(s)']);
+    expect(seen.map((c) => c.evidence ?? null)).toEqual([null, evidence]);
+    expect(executedWith!.evidence).toBe(evidence);
+    expect(calls).toEqual(['capture']);
+    expect(records().find((x) => x.action === 'cordon')).toMatchObject({ result: 'refused', detail: 'refused in this test (not prepared)' });
   });
 
   it('an unknown approver: refused, recorded naming the principal, nothing done, once', async () => {
