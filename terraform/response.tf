@@ -417,3 +417,105 @@ resource "google_cloudfunctions2_function" "responder" {
     google_project_iam_member.build,
   ]
 }
+
+# ---------------------------------------------------------------------------
+# Observability: respondSocatFinding logs one "response outcome" line per
+# delivery (lib/respond/responder.ts), counted here by outcome. Its dead
+# letters go to the triage's dead-letter topic, which the triage's alert
+# already watches; this alert adds approvals that failed permanently or were
+# rejected (a mark naming no action, a notification that cannot be read).
+# ---------------------------------------------------------------------------
+
+resource "google_logging_metric" "response_outcomes" {
+  count       = local.response_count
+  project     = var.project_id
+  name        = "${var.name_prefix}-response-outcomes"
+  description = "scc-socat-triage outcome lines of ${google_cloudfunctions2_function.responder[0].name}, by outcome."
+  filter = join("\n", [
+    "resource.type=\"cloud_run_revision\"",
+    "resource.labels.service_name=\"${google_cloudfunctions2_function.responder[0].name}\"",
+    "jsonPayload.message=\"response outcome\"",
+  ])
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Socat triage responses (${var.name_prefix})"
+
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "responded, skipped, rejected, failed_permanent or retry"
+    }
+  }
+
+  label_extractors = {
+    outcome = "EXTRACT(jsonPayload.outcome)"
+  }
+}
+
+# As for the triage's metrics (observability.tf): the alert must wait until
+# Cloud Monitoring knows the new metric (hashicorp/terraform-provider-google issue 11102).
+resource "time_sleep" "response_metrics_propagated" {
+  count           = local.response_count
+  create_duration = "${var.log_metric_propagation_seconds}s"
+
+  triggers = {
+    outcomes = google_logging_metric.response_outcomes[0].id
+  }
+}
+
+resource "google_monitoring_alert_policy" "response_failures" {
+  count                 = local.response_count
+  project               = var.project_id
+  display_name          = "scc-socat-triage ${var.name_prefix} (org ${var.organization_id}): responses failed or rejected"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = var.notification_channel_ids
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "An approval notification failed permanently or was rejected"
+
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.response_outcomes[0].name}\" AND resource.type=\"cloud_run_revision\" AND metric.label.outcome=one_of(\"failed_permanent\", \"rejected\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "${var.alert_window_seconds}s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.outcome"]
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "${var.alert_auto_close_seconds}s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    subject   = "scc-socat-triage (org ${var.organization_id}): a response approval was not carried out"
+    content   = <<-EOT
+      A socat_response mark on one of scc-socat-triage's findings of organization ${var.organization_id}
+      was acked without being carried out or recorded: a mark naming an unknown action (it must be
+      lower case, comma-separated: capture, block-c2, isolate, cordon, delete-pod), or a notification
+      the responder could not read. Logs: resource.type="cloud_run_revision"
+      resource.labels.service_name="${google_cloudfunctions2_function.responder[0].name}"
+      jsonPayload.message="response outcome" (jsonPayload.outcome="failed_permanent" OR jsonPayload.outcome="rejected")
+      in project ${var.project_id}; `reason` and `findingName` say what and which. Refused
+      approvals (unknown approver, a refusal of the plan) are not alerted: they are recorded on
+      the enrichment finding.
+    EOT
+  }
+
+  depends_on = [time_sleep.response_metrics_propagated]
+}

@@ -185,6 +185,22 @@ describe('ordering on a fresh project (issue 14)', () => {
     expect(mod.files.find((f) => f.path.endsWith('observability.tf'))?.text).toContain('11102');
   });
 
+  it("the responder's outcome lines are counted and alerted on, after the metric has propagated", async () => {
+    const metric = resource('google_logging_metric.response_outcomes');
+    expect(String(metric['count'])).toBe('${local.response_count}');
+    expect(String(metric['filter'])).toContain('response outcome');
+    expect(await referencesIn(metric['filter'] ?? null)).toEqual(['google_cloudfunctions2_function.responder.0.name']);
+    expect(metric['label_extractors']).toEqual({ outcome: 'EXTRACT(jsonPayload.outcome)' });
+    const policy = resource('google_monitoring_alert_policy.response_failures');
+    expect(String(policy['count'])).toBe('${local.response_count}');
+    const conditions = Array.isArray(policy['conditions']) ? policy['conditions'].filter(isBody) : [];
+    const filter = String(firstBody(conditions[0]!['condition_threshold'])['filter']);
+    expect(filter).toContain('logging.googleapis.com/user/${google_logging_metric.response_outcomes[0].name}');
+    expect(filter).toMatch(/failed_permanent.*rejected/);
+    expect(dependsOn('google_monitoring_alert_policy.response_failures')).toEqual(['time_sleep.response_metrics_propagated']);
+    expect(await referencesIn(resource('time_sleep.response_metrics_propagated')['triggers'] ?? null)).toEqual(['google_logging_metric.response_outcomes.0.id']);
+  });
+
   it('the notification config is created only once the push subscription exists', () => {
     expect(dependsOn('google_scc_v2_organization_notification_config.socat')).toEqual(['google_pubsub_subscription.push']);
   });
