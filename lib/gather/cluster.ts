@@ -10,7 +10,7 @@
 import type { protos } from '@google-cloud/container';
 import type { SocatFinding } from '../finding/types.js';
 import type { GatherDeps } from './deps.js';
-import type { KubeAccess } from '../clients.js';
+import type { GkeClient, KubeAccess } from '../clients.js';
 import type { ClusterSection, ControlPlanePath, GatheredSections } from './sections.js';
 import { untilAborted } from './abort.js';
 import { DROPPED_CONNECTION_RETRY, retry } from '../retry.js';
@@ -337,11 +337,20 @@ function withoutSecrets(cluster: Cluster): Cluster {
  * instead, and a late success still warms the cache for the next finding.
  */
 async function loadCluster(deps: GatherDeps, name: string): Promise<Cluster> {
-  const client = await deps.gke();
-  const [cluster] = await retry(() => client.getCluster({ name }, { timeout: GET_CLUSTER_ATTEMPT_TIMEOUT_MS, retry: null }), {
-    ...DROPPED_CONNECTION_RETRY,
-    attempts: GET_CLUSTER_ATTEMPTS,
-  });
+  return fetchCluster(await deps.gke(), name);
+}
+
+/**
+ * GetCluster with the retries of a dropped connection, without the cluster's
+ * secrets: the gatherer's read, and the responder's way to the control plane
+ * (lib/respond/actions.ts). `signal` stops the waits between attempts.
+ */
+export async function fetchCluster(client: Pick<GkeClient, 'getCluster'>, name: string, signal?: AbortSignal): Promise<Cluster> {
+  const [cluster] = await retry(
+    () => client.getCluster({ name }, { timeout: GET_CLUSTER_ATTEMPT_TIMEOUT_MS, retry: null }),
+    { ...DROPPED_CONNECTION_RETRY, attempts: GET_CLUSTER_ATTEMPTS },
+    signal === undefined ? {} : { signal },
+  );
   return withoutSecrets(cluster);
 }
 

@@ -10,7 +10,7 @@
  * RESPONSE_ACTION_PERMISSIONS (lib/permissions.ts).
  */
 import type { ComputeClients, GkeClient, KubeAccess, KubeApis, StorageClient } from '../clients.js';
-import { controlPlaneRoute, type Cluster } from '../gather/cluster.js';
+import { clusterResourceName, controlPlaneRoute, fetchCluster, type Cluster } from '../gather/cluster.js';
 import { cleanLine } from '../sanitize.js';
 import { canonicalTimestamp } from '../timestamp.js';
 import { executeCapture, planCapture } from './capture.js';
@@ -53,11 +53,10 @@ function failed(plan: ResponsePlan, run: ActionRun, detail: string): ResponseRec
 async function kubeOf(ctx: PlanContext, clients: ActionClients, signal: AbortSignal): Promise<KubeApis | string> {
   const c = ctx.subject.cluster;
   if (c === null) return 'the cluster is unknown';
-  const name = `projects/${c.project}/locations/${c.location}/clusters/${c.name}`;
+  const name = clusterResourceName(c);
   let cluster: Cluster;
   try {
-    const gke = await clients.gke();
-    [cluster] = (await gke.getCluster({ name }, { timeout: 20_000, signal } as Record<string, unknown>)) as unknown as [Cluster];
+    cluster = await fetchCluster(await clients.gke(), name, signal);
   } catch (err) {
     return `GKE getCluster ${name} failed: ${cleanLine(err instanceof Error ? err.message : String(err), 300)}`;
   }
