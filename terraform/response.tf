@@ -201,15 +201,16 @@ resource "google_organization_iam_member" "responder_org" {
 
 # The action modules' writes (RESPONSE_ACTION_PERMISSIONS in lib/permissions.ts):
 # Kubernetes through GKE and Compute snapshots on read_scope, where the clusters
-# are, and nowhere else; evidence uploads on the evidence bucket only. Its
-# cluster, pod and node reads also serve capture's re-gathering of the evidence
-# (responder_evidence_reads below holds the rest).
+# are, and nowhere else; evidence uploads on the evidence bucket only. Capture's
+# re-gathering of the evidence (lib/respond/regather.ts) reads the same clusters,
+# so its Kubernetes reads are here too; its log reads and SCC's ListFindings are
+# in responder_org.
 resource "google_organization_iam_custom_role" "responder_actions" {
   count       = local.response_count
   org_id      = var.organization_id
   role_id     = "${local.role_id_prefix}_responder_actions"
   title       = "scc-socat-triage responder: approved containment"
-  description = "The writes respondSocatFinding makes for an approved action (NetworkPolicy, pod label, cordon, pod delete, boot disk snapshot); granted on read_scope only."
+  description = "What respondSocatFinding writes for an approved action (NetworkPolicy, pod label, cordon, pod delete, boot disk snapshot) and reads to re-gather capture evidence; granted on read_scope only."
   stage       = "GA"
   permissions = [
     # lib/respond/capture.ts: instances.get finds the node's boot disk
@@ -242,6 +243,20 @@ resource "google_organization_iam_custom_role" "responder_actions" {
     "container.clusters.get",
     # lib/respond/actions.ts: the Kubernetes actions reach a cluster's DNS-based endpoint
     "container.clusters.connect",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 replicasets get)
+    "container.replicaSets.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 deployments get)
+    "container.deployments.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 statefulsets get)
+    "container.statefulSets.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 daemonsets get)
+    "container.daemonSets.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: batch/v1 jobs get)
+    "container.jobs.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: batch/v1 cronjobs get)
+    "container.cronJobs.get",
+    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer namespace (Kubernetes core/v1 namespaces get)
+    "container.namespaces.get",
   ]
 
   depends_on = [google_project_service.required]
@@ -265,58 +280,6 @@ resource "google_project_iam_member" "responder_actions" {
   for_each = var.enable_response && local.read_scope_kind == "projects" ? toset(var.read_scope.project_ids) : toset([])
   project  = each.value
   role     = google_organization_iam_custom_role.responder_actions[0].name
-  member   = "serviceAccount:${google_service_account.responder[0].email}"
-}
-
-# capture keeps the evidence files re-gathered at capture time (lib/respond/regather.ts):
-# the gatherers' reads of Kubernetes objects (lib/permissions.ts REGATHER_PERMISSIONS)
-# that responder_actions does not already hold, on read_scope like it. The log
-# reads and SCC's ListFindings are in responder_org.
-resource "google_organization_iam_custom_role" "responder_evidence_reads" {
-  count       = local.response_count
-  org_id      = var.organization_id
-  role_id     = "${local.role_id_prefix}_responder_evidence_reads"
-  title       = "scc-socat-triage responder: re-gather capture evidence"
-  description = "What respondSocatFinding reads of Kubernetes objects to keep the evidence files of an approved capture; granted on read_scope only."
-  stage       = "GA"
-  permissions = [
-    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 replicasets get)
-    "container.replicaSets.get",
-    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 deployments get)
-    "container.deployments.get",
-    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 statefulsets get)
-    "container.statefulSets.get",
-    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: apps/v1 daemonsets get)
-    "container.daemonSets.get",
-    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: batch/v1 jobs get)
-    "container.jobs.get",
-    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer pod (owner chain: batch/v1 cronjobs get)
-    "container.cronJobs.get",
-    # lib/respond/regather.ts: capture re-gathers the evidence through gatherer namespace (Kubernetes core/v1 namespaces get)
-    "container.namespaces.get",
-  ]
-
-  depends_on = [google_project_service.required]
-}
-
-resource "google_organization_iam_member" "responder_evidence_reads" {
-  count  = var.enable_response && local.read_scope_kind == "organization" ? 1 : 0
-  org_id = var.organization_id
-  role   = google_organization_iam_custom_role.responder_evidence_reads[0].name
-  member = "serviceAccount:${google_service_account.responder[0].email}"
-}
-
-resource "google_folder_iam_member" "responder_evidence_reads" {
-  for_each = var.enable_response && local.read_scope_kind == "folders" ? toset(var.read_scope.folder_ids) : toset([])
-  folder   = "folders/${each.value}"
-  role     = google_organization_iam_custom_role.responder_evidence_reads[0].name
-  member   = "serviceAccount:${google_service_account.responder[0].email}"
-}
-
-resource "google_project_iam_member" "responder_evidence_reads" {
-  for_each = var.enable_response && local.read_scope_kind == "projects" ? toset(var.read_scope.project_ids) : toset([])
-  project  = each.value
-  role     = google_organization_iam_custom_role.responder_evidence_reads[0].name
   member   = "serviceAccount:${google_service_account.responder[0].email}"
 }
 
