@@ -155,6 +155,16 @@ export function googleAccessTokenProvider(): () => Promise<string> {
   };
 }
 
+/** The service account Application Default Credentials name, or null (user credentials name none, or there are none). */
+export async function adcAccount(): Promise<string | null> {
+  try {
+    const { GoogleAuth } = await import('google-auth-library');
+    return (await new GoogleAuth().getCredentials()).client_email ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Kubernetes clients for one cluster, authenticated with a bearer token and
  * the cluster's own CA. A local kubeconfig is never read: the function must

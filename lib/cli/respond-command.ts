@@ -14,7 +14,7 @@
  * like `analyze`), nothing is called: a FILE is only ever planned.
  */
 import { parseArgs } from 'node:util';
-import { createComputeClients, createGkeClient, createKubeApis, createSccClient, createStorageClient, EMULATOR_ACCESS_TOKEN, googleAccessTokenProvider, type SccClient } from '../clients.js';
+import { adcAccount, createComputeClients, createGkeClient, createKubeApis, createSccClient, createStorageClient, EMULATOR_ACCESS_TOKEN, googleAccessTokenProvider, type SccClient } from '../clients.js';
 import { parseConfig, readGatherSettings, readVerdictSettings, DEFAULT_CATEGORY, type Config } from '../config.js';
 import { parseJsonText, unwrapEnvelope } from '../finding/envelope.js';
 import { parseNotification } from '../finding/parse.js';
@@ -105,13 +105,7 @@ async function fromScc(scc: SccClient, ref: Parameters<typeof locateReport>[1], 
 /** Who runs the CLI, for the record: the service account of Application Default Credentials when it names one. */
 async function operator(config: Config): Promise<string> {
   if (config.sccEmulatorHost !== null) return 'cli:emulator';
-  try {
-    const { GoogleAuth } = await import('google-auth-library');
-    const email = (await new GoogleAuth().getCredentials()).client_email;
-    return `cli:${email ?? 'operator (Application Default Credentials name no account)'}`;
-  } catch {
-    return 'cli:operator (Application Default Credentials name no account)';
-  }
+  return `cli:${(await adcAccount()) ?? 'operator (Application Default Credentials name no account)'}`;
 }
 
 function planJson(plan: ResponsePlan): Obj {
