@@ -176,7 +176,7 @@ function responderActions(config: Config, clients: GatherClients, now: () => Dat
       compute: lazy(() => createComputeClients(config)),
       storage: lazy(() => createStorageClient(config)),
     },
-    () => ({ approver: null, evidence: null, now, timeoutMs: config.gatherDeadlineMs }),
+    () => ({ approver: null, now, timeoutMs: config.gatherDeadlineMs }),
     async (subject) => {
       // Imported on the first approved capture, never at start: rendering the files takes google-gax's
       // proto3 JSON serializer (lib/cli/proto-json.ts), which a cold instance must not load (scripts/build-bundle.mjs).

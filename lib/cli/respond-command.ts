@@ -186,7 +186,7 @@ export async function respondCommand(args: string[], io: Io): Promise<number> {
         compute: () => createComputeClients(cfg),
         storage: () => createStorageClient(cfg),
       },
-      () => ({ approver, evidence, now: () => new Date(), timeoutMs: cfg.gatherDeadlineMs }),
+      () => ({ approver, now: () => new Date(), timeoutMs: cfg.gatherDeadlineMs }),
     );
     const done: ResponseRecord = plan.allowed
       ? await modules[action].execute(plan, ctx)

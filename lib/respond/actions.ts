@@ -38,8 +38,6 @@ export interface ActionClients {
 export interface ActionRun {
   /** Recorded as the approver; the responder sets its own after execute. */
   approver: string | null;
-  /** The evidence files capture keeps (the same the plan was made from). */
-  evidence: CaptureEvidence | null;
   now: () => Date;
   /** Bounds each action's requests. */
   timeoutMs: number;
@@ -79,9 +77,9 @@ function withEvidence(provider: EvidenceProvider): (ctx: PlanContext) => Promise
 }
 
 /**
- * `evidence`: where capture gets its files when the run hands none over (the
- * responder: lib/respond/regather.ts, re-gathered at capture time); without
- * it (the CLI), capture keeps the run's files, or none.
+ * `evidence`: where capture gets its files before planning (the responder:
+ * lib/respond/regather.ts, re-gathered at capture time); without it (the
+ * CLI), capture keeps the files the PlanContext carries (--evidence DIR), or none.
  */
 export function actionModules(clients: ActionClients, run: () => ActionRun, evidence?: EvidenceProvider): ResponseActionModules {
   const kubeModule = (action: 'block-c2' | 'isolate' | 'cordon' | 'delete-pod') => ({
@@ -96,13 +94,13 @@ export function actionModules(clients: ActionClients, run: () => ActionRun, evid
   });
   return {
     capture: {
-      plan: (ctx) => planCapture({ ...ctx, evidence: ctx.evidence ?? run().evidence }),
+      plan: ACTION_PLANNERS.capture,
       ...(evidence === undefined ? {} : { prepare: withEvidence(evidence) }),
       async execute(plan, ctx) {
         const r = run();
         const storage = plan.requests.some((q) => q.api === 'storage') ? await clients.storage() : null;
-        // The bytes the plan was made from: prepare's (in ctx) or the run's.
-        return executeCapture(plan, { compute: await clients.compute(), storage }, { approver: r.approver, evidence: ctx.evidence ?? r.evidence, now: r.now });
+        // The bytes the plan was made from: the CLI's --evidence files, or what prepare re-gathered.
+        return executeCapture(plan, { compute: await clients.compute(), storage }, { approver: r.approver, evidence: ctx.evidence ?? null, now: r.now });
       },
     },
     'block-c2': kubeModule('block-c2'),
