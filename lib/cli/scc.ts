@@ -14,14 +14,10 @@ import { parseNotification } from '../finding/parse.js';
 import type { SocatFinding } from '../finding/types.js';
 import type { FindingRef } from './input.js';
 
-export type ListFindingsRequest = protos.google.cloud.securitycenter.v2.IListFindingsRequest;
-export type ListFindingsResult = protos.google.cloud.securitycenter.v2.ListFindingsResponse.IListFindingsResult;
-export type V2Finding = protos.google.cloud.securitycenter.v2.IFinding;
+import { fetchFinding as fetchOne, type ListFindingsRequest, type ListFindingsResult, type SccReader } from '../scc/find.js';
 
-/** The part of v2.SecurityCenterClient the commands read with. */
-export interface SccReader {
-  listFindings(request: ListFindingsRequest, options: { autoPaginate: false }): Promise<[ListFindingsResult[], ListFindingsRequest | null, unknown]>;
-}
+export type { ListFindingsRequest, ListFindingsResult, SccReader } from '../scc/find.js';
+export type V2Finding = protos.google.cloud.securitycenter.v2.IFinding;
 
 export interface NotificationJson {
   finding: Record<string, unknown>;
@@ -59,9 +55,9 @@ export function fromListResultJson(json: Record<string, unknown>, at: string): L
   };
 }
 
-export async function fetchFinding(scc: SccReader, ref: FindingRef, throttle = new Throttle()): Promise<ListFindingsResult | null> {
-  const [results] = await throttle.run(() => scc.listFindings({ parent: ref.parent, filter: `name="${ref.name}"`, pageSize: 1 }, { autoPaginate: false }));
-  return results.find((r) => r.finding?.name === ref.name) ?? null;
+/** lib/scc/find.ts fetchFinding, with the commands' quota backoff. */
+export function fetchFinding(scc: SccReader, ref: FindingRef, throttle = new Throttle()): Promise<ListFindingsResult | null> {
+  return fetchOne(scc, ref, throttle);
 }
 
 /**

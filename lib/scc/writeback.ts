@@ -11,18 +11,15 @@ import { description, nextSteps } from '../report/render.js';
 import type { TriagedReport } from '../report/types.js';
 import { MARK_EVENT_TIME, MARK_REPORT, MARK_STATUS, MARK_VERDICT } from './marks.js';
 import { ENRICHMENT_CATEGORY, enrichmentFindingName, findingConsoleUrl } from './names.js';
+import { fetchFinding, type SccReader } from './find.js';
 import { reportProperties, toProtoValues } from './properties.js';
 import { RESPONSE_PROPERTY } from '../respond/records.js';
 import { APPROVAL_MARK } from '../respond/approval.js';
 
-type ListFindingsRequest = protos.google.cloud.securitycenter.v2.IListFindingsRequest;
-type ListFindingsResult = protos.google.cloud.securitycenter.v2.ListFindingsResponse.IListFindingsResult;
-
-/** The part of v2.SecurityCenterClient the write-back needs. */
-export interface SccWriter {
+/** The part of v2.SecurityCenterClient the write-back needs (it reads the response records it carries over). */
+export interface SccWriter extends SccReader {
   updateFinding(request: protos.google.cloud.securitycenter.v2.IUpdateFindingRequest): Promise<unknown>;
   updateSecurityMarks(request: protos.google.cloud.securitycenter.v2.IUpdateSecurityMarksRequest): Promise<unknown>;
-  listFindings(request: ListFindingsRequest, options: { autoPaginate: false }): Promise<[ListFindingsResult[], ListFindingsRequest | null, unknown]>;
 }
 
 export interface WriteContext {
@@ -40,14 +37,9 @@ export interface WriteContext {
 
 type ProtoValues = ReturnType<typeof toProtoValues>;
 
-/**
- * The response records (lib/respond/records.ts) already on the enrichment
- * finding. v2 has no GetFinding: one finding is a ListFindings with a
- * name filter on its source.
- */
+/** The response records (lib/respond/records.ts) already on the enrichment finding. */
 async function responseProperties(scc: SccWriter, sourceName: string, name: string): Promise<ProtoValues> {
-  const [results] = await scc.listFindings({ parent: sourceName, filter: `name="${name}"`, pageSize: 1 }, { autoPaginate: false });
-  const props = results.find((r) => r.finding?.name === name)?.finding?.sourceProperties ?? {};
+  const props = (await fetchFinding(scc, { name, parent: sourceName }))?.finding?.sourceProperties ?? {};
   return Object.fromEntries(Object.entries(props).filter(([k]) => RESPONSE_PROPERTY.test(k))) as ProtoValues;
 }
 
