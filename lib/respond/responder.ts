@@ -23,6 +23,7 @@
  * Outcome, lib/outcome.ts decides ack or retry, and handleResponseDelivery
  * throws only for retry.
  */
+import { parseFindingName } from '../cli/input.js';
 import type { LoggingClient } from '../clients.js';
 import type { Config } from '../config.js';
 import { InvalidInputError } from '../errors.js';
@@ -89,13 +90,12 @@ export interface ResponseResult extends Outcome {
   written: StoredRecord[];
 }
 
-const ORIGINAL_FINDING = /^(organizations|folders|projects)\/[^/\s]+\/sources\/[^/\s]+(\/locations\/[^/\s]+)?\/findings\/[A-Za-z0-9]{1,32}$/;
-
 /** The original CTD finding, from the report's I01 property; null when it is not a finding name. */
 function originalFindingOf(f: RawFinding): string | null {
   const v = f.sourceProperties?.['I01_Original_Finding'];
   const text = typeof v === 'string' ? v : typeof (v as { stringValue?: unknown } | undefined)?.stringValue === 'string' ? (v as { stringValue: string }).stringValue : null;
-  return text !== null && ORIGINAL_FINDING.test(text) ? text : null;
+  // Kept as written (the marks go to exactly that name), checked with the one finding-name grammar.
+  return text !== null && parseFindingName(text) !== null ? text : null;
 }
 
 function planners(actions: ResponseActionModules): ActionPlanners {
